@@ -1,0 +1,73 @@
+"""``Effect``: what the registry knows about one effect, and how to build it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pedalboard
+
+from .errors import ParameterError
+from .node import Node
+from .params import Params, ParamInfo, describe, validate
+from .processor import Processor
+
+__all__ = ["Effect", "effect_of_processor"]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A registered effect.
+
+    Args:
+        name: registry name (snake_case), used in presets.
+        summary: one line for ``aural-fx effects``.
+        params: the parameter model.
+        build: makes a graph node from validated parameters.
+        native_type: the pedalboard class built, for saving plain pedalboard objects.
+        streaming_exact: streaming equals a one-shot call (False for effects whose
+            pedalboard implementation differs between the two, like PitchShift).
+        plugin: name of the plugin that registered it (filled in by the registry).
+    """
+
+    name: str
+    summary: str
+    params: type[Params]
+    build: Callable[[Params], Node | pedalboard.Plugin]
+    native_type: type | None = None
+    streaming_exact: bool = True
+    plugin: str = field(default="", compare=False)
+
+    def create(self, prefix: str | None = None, **values: Any) -> Node | pedalboard.Plugin:
+        """Validate ``values`` and build the effect; errors name ``<prefix><parameter>``."""
+        prefix = f"{self.name}." if prefix is None else prefix
+        validated = validate(self.params, values, prefix=prefix)
+        try:
+            return self.build(validated)
+        except (ValueError, TypeError) as error:
+            if isinstance(error, ParameterError):
+                raise
+            raise ParameterError(f"{prefix.rstrip('.')}: {error}") from None
+
+    @property
+    def parameters(self) -> list[ParamInfo]:
+        """Declared parameters, in order."""
+        return describe(self.params)
+
+    @property
+    def path_parameters(self) -> list[str]:
+        """Parameters holding file paths (resolved against a preset's folder)."""
+        return [info.name for info in self.parameters if info.is_path]
+
+
+def effect_of_processor(cls: type[Processor]) -> Effect:
+    """The registry entry for a ``Processor`` subclass."""
+    if not cls.name:
+        raise ParameterError(f"{cls.__name__} has no 'name': set the class attribute to register it")
+
+    def build(values: Params) -> Processor:
+        return cls(**{k: getattr(values, k) for k in type(values).model_fields})
+
+    doc_lines = (cls.__doc__ or "").strip().splitlines()
+    summary = cls.summary or (doc_lines[0] if doc_lines else "")
+    return Effect(name=cls.name, summary=summary, params=cls.Params, build=build)

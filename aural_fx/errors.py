@@ -1,0 +1,49 @@
+"""One exception tree for aural-fx; every message is written for the user who will read it.
+
+The library raises these; only the CLI formats them for a terminal.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "AuralFxError",
+    "ParameterError",
+    "PresetError",
+    "PluginError",
+    "AudioError",
+    "ProcessingError",
+    "suggest",
+]
+
+
+class AuralFxError(Exception):
+    """Base class of every error aural-fx raises on purpose."""
+
+
+class ParameterError(AuralFxError, ValueError):
+    """A parameter name or value is not accepted."""
+
+
+class PresetError(AuralFxError, ValueError):
+    """A preset file or document is invalid; the message names the place."""
+
+
+class PluginError(AuralFxError):
+    """A plugin, effect registration or external (VST3) plugin problem."""
+
+
+class AudioError(AuralFxError):
+    """Audio input is unusable (wrong shape, unreadable file, ...)."""
+
+
+class ProcessingError(AuralFxError):
+    """Processing failed part-way (an effect raised, a node never produced output)."""
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,404 @@
+"""YAML presets: a versioned schema, located error messages, loading and saving graphs.
+
+Schema version 1 (documented in docs/presets.md)::
+
+    aural_fx: 1                 # schema version (required)
+    name: Phone to studio       # optional
+    keep_tail: false            # optional: keep reverb tails after the input ends
+    chain:                      # the nodes, in order
+      - effect: compressor      # a registered effect ...
+        params: {ratio: 3}
+      - vst3: ZamCompX2         # ... an external VST3 (name or path) ...
+        params: {ratio: 4}
+        state: <base64>         # optional plugin state, applied before params
+      - mix:                    # ... parallel branches, summed ...
+          - effect: reverb
+          - chain: []           # ... or a nested chain (here: the dry branch)
+
+Presets are read with ``yaml.safe_load`` only. Relative paths resolve against the preset's
+folder. Every error names its place: ``chain[2].params.ratio: must be >= 1.0, got 0.5``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pedalboard
+import yaml
+
+from .errors import AuralFxError, ParameterError, PluginError, PresetError, suggest
+from .external import ExternalPlugin, find_vst3, standard_vst3_dirs
+from .graph import Chain, Mix
+from .plugins import Registry, default_registry
+from .processor import Processor
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "load_preset",
+    "parse_preset",
+    "graph_from_document",
+    "preset_document",
+    "save_preset",
+    "apply_override",
+]
+
+SCHEMA_VERSION = 1
+TOP_KEYS = ("aural_fx", "name", "description", "keep_tail", "chain")
+NODE_KEYS = {
+    "effect": ("effect", "params"),
+    "vst3": ("vst3", "params", "state", "plugin_name"),
+    "chain": ("chain",),
+    "mix": ("mix",),
+}
+
+
+# -- loading -------------------------------------------------------------------------------
+def load_preset(
+    path: str | Path,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    allowed_plugin_dirs: Iterable[str | Path] = (),
+    registry: Registry | None = None,
+) -> Chain:
+    """Read a preset file and build its graph.
+
+    Args:
+        path: the ``.yaml`` preset.
+        overrides: ``{"chain.1.params.ratio": 4}`` values set before validation.
+        allowed_plugin_dirs: folders outside the standard VST3 folders that the preset's
+            VST3 paths may load from.
+        registry: effects to build from (default: every installed plugin).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PresetError(f"{path}: preset not found")
+    if path.is_dir():
+        raise PresetError(f"{path}: is a folder, not a preset file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PresetError(f"{path}: cannot read preset: {error}") from None
+    document = parse_preset(text, source=str(path))
+    for key, value in (overrides or {}).items():
+        apply_override(document, key, value)
+    return graph_from_document(
+        document,
+        base_dir=path.parent,
+        allowed_plugin_dirs=allowed_plugin_dirs,
+        registry=registry,
+        source=str(path),
+    )
+
+
+def parse_preset(text: str, source: str = "<preset>") -> dict[str, Any]:
+    """Parse preset YAML safely; syntax errors give the line number."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PresetError(f"{source}: invalid YAML{where}: {problem}") from None
+    if not isinstance(document, dict):
+        raise PresetError(f"{source}: a preset must be a mapping with 'aural_fx' and 'chain' keys")
+    return document
+
+
+def apply_override(document: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``chain.1.params.ratio``-style paths in a preset document (numbers index lists)."""
+    parts = dotted.split(".")
+    node: Any = document
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise PresetError(f"{where}: no item {part} (the list has {len(node)})")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node and parts[i + 1:] and part == "params":
+                    node[part] = {}
+                if part not in node:
+                    raise PresetError(f"{where}: no such key{suggest(part, node)}")
+                node = node[part]
+        else:
+            raise PresetError(f"{'.'.join(parts[:i])}: is a value, cannot set '{part}' inside it")
+
+
+class _Builder:
+    def __init__(self, base_dir: Path, allowed: Iterable[str | Path], registry: Registry, source: str):
+        self.base_dir = base_dir
+        self.allowed = list(allowed)
+        self.registry = registry
+        self.source = source
+
+    def fail(self, where: str, message: str) -> PresetError:
+        return PresetError(f"{where}: {message}")
+
+    def nodes(self, items: Any, where: str) -> list[Any]:
+        if not isinstance(items, list):
+            raise self.fail(where, f"must be a list of nodes, got {type(items).__name__}")
+        return [self.node(item, f"{where}[{i}]") for i, item in enumerate(items)]
+
+    def node(self, item: Any, where: str) -> Any:
+        if not isinstance(item, dict):
+            raise self.fail(where, f"must be a mapping such as {{effect: NAME}}, got {type(item).__name__}")
+        kinds = [key for key in NODE_KEYS if key in item]
+        if len(kinds) != 1:
+            keys = ", ".join(map(str, item)) or "nothing"
+            hint = next((suggest(str(k), NODE_KEYS) for k in item if suggest(str(k), NODE_KEYS)), "")
+            raise self.fail(where, f"needs exactly one of effect, vst3, chain or mix (found {keys}){hint}")
+        kind = kinds[0]
+        for key in item:
+            if key not in NODE_KEYS[kind]:
+                raise self.fail(f"{where}.{key}", f"unknown key for a {kind} node{suggest(str(key), NODE_KEYS[kind])}")
+        if kind == "chain":
+            return Chain(self.nodes(item["chain"], f"{where}.chain"))
+        if kind == "mix":
+            return Mix(self.nodes(item["mix"], f"{where}.mix"))
+        params = item.get("params") or {}
+        if not isinstance(params, dict):
+            raise self.fail(f"{where}.params", f"must be a mapping of parameter values, got {type(params).__name__}")
+        if any(not isinstance(k, str) for k in params):
+            raise self.fail(f"{where}.params", "parameter names must be text")
+        if kind == "vst3":
+            return self.vst3(item, params, where)
+        return self.effect(item["effect"], params, where)
+
+    def effect(self, name: Any, params: dict[str, Any], where: str) -> Any:
+        if not isinstance(name, str):
+            raise self.fail(f"{where}.effect", f"must be an effect name, got {name!r}")
+        if name not in self.registry.effects:
+            raise self.fail(f"{where}.effect", f"unknown effect '{name}'{suggest(name, self.registry.effects)}")
+        effect = self.registry.effects[name]
+        values = dict(params)
+        for key in effect.path_parameters:
+            if isinstance(values.get(key), str):
+                values[key] = _resolve(values[key], self.base_dir)
+        return effect.create(prefix=f"{where}.params.", **values)
+
+    def vst3(self, item: dict[str, Any], params: dict[str, Any], where: str) -> ExternalPlugin:
+        target = item["vst3"]
+        if not isinstance(target, str) or not target:
+            raise self.fail(f"{where}.vst3", f"must be a VST3 name or path, got {target!r}")
+        state = None
+        if item.get("state") is not None:
+            try:
+                state = base64.b64decode(str(item["state"]), validate=True)
+            except (binascii.Error, ValueError):
+                raise self.fail(f"{where}.state", "must be base64 text of the plugin state") from None
+        try:
+            path = find_vst3(target, base_dir=self.base_dir, allowed_dirs=self.allowed)
+            plugin = ExternalPlugin(path, state=state, plugin_name=item.get("plugin_name"))
+        except PluginError as error:
+            raise self.fail(f"{where}.vst3", str(error)) from None
+        for key, value in params.items():
+            if state is not None and _same_value(_read(plugin.plugin, key), value):
+                continue  # already exact from the state bytes; setting again may round it
+            plugin.set_parameter(key, value, where=f"{where}.params.{key}")
+        return plugin
+
+
+def graph_from_document(
+    document: Mapping[str, Any],
+    *,
+    base_dir: str | Path = ".",
+    allowed_plugin_dirs: Iterable[str | Path] = (),
+    registry: Registry | None = None,
+    source: str = "<preset>",
+) -> Chain:
+    """Validate a preset document and build its graph."""
+    version = document.get("aural_fx")
+    if version is None:
+        raise PresetError(f"{source}: missing 'aural_fx: {SCHEMA_VERSION}' (the preset schema version)")
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise PresetError(
+            f"aural_fx: unsupported preset schema version {version!r} (this aural-fx reads version {SCHEMA_VERSION})"
+        )
+    for key in document:
+        if key not in TOP_KEYS:
+            raise PresetError(f"{key}: unknown top-level key{suggest(str(key), TOP_KEYS)}")
+    if "chain" not in document:
+        raise PresetError(f"{source}: missing 'chain' (the list of effects)")
+    keep_tail = document.get("keep_tail", False)
+    if not isinstance(keep_tail, bool):
+        raise PresetError(f"keep_tail: must be true or false, got {keep_tail!r}")
+    name = document.get("name", "")
+    if not isinstance(name, str):
+        raise PresetError(f"name: must be text, got {name!r}")
+    builder = _Builder(Path(base_dir), allowed_plugin_dirs, registry or default_registry(), source)
+    try:
+        nodes = builder.nodes(document["chain"], "chain")
+    except ParameterError as error:
+        raise PresetError(str(error)) from None
+    return Chain(nodes, keep_tail=keep_tail, name=name)
+
+
+def _resolve(value: str, base_dir: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+# -- saving --------------------------------------------------------------------------------
+def _clean(value: Any) -> Any:
+    """A value as plain YAML data: enums by name, float32 noise rounded away exactly."""
+    if isinstance(value, enum.Enum) or hasattr(type(value), "__members__"):
+        return value.name  # Python and pybind11 (pedalboard) enums
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isfinite(value) and float(np.float32(value)) == value:
+            return float(str(np.float32(value)))  # shortest text that is the same float32
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _read(plugin: Any, name: str) -> Any:
+    return _clean(getattr(plugin, name))
+
+
+def _same_value(current: Any, wanted: Any) -> bool:
+    if isinstance(current, float) and isinstance(wanted, (int, float)) and not isinstance(wanted, bool):
+        return float(np.float32(current)) == float(np.float32(wanted))
+    return current == wanted
+
+
+def _relative(path: Path, base_dir: Path | None) -> str:
+    if base_dir is not None:
+        try:
+            return os.path.relpath(path.resolve(), base_dir.resolve())
+        except ValueError:
+            pass
+    return str(path)
+
+
+class _Saver:
+    def __init__(self, registry: Registry, base_dir: Path | None):
+        self.registry = registry
+        self.base_dir = base_dir
+
+    def node(self, node: Any) -> dict[str, Any]:
+        if isinstance(node, Chain):
+            return {"chain": [self.node(n) for n in node]}
+        if isinstance(node, Mix):
+            return {"mix": [self.node(n) for n in node]}
+        if isinstance(node, ExternalPlugin):
+            return self.vst3(node.plugin, node.path)
+        if isinstance(node, pedalboard.ExternalPlugin):
+            path = _find_installed(node.name)
+            if path is None:
+                raise PresetError(
+                    f"cannot save VST3 '{node.name}': load it with aural_fx.load_vst3 so its path is known"
+                )
+            return self.vst3(node, path)
+        effect = self.registry.effect_for(node)
+        if effect is None:
+            raise PresetError(
+                f"cannot save {node!r}: its effect is not registered (register it in a plugin)"
+            )
+        paths = set(effect.path_parameters)
+        params = {}
+        for name in effect.params.model_fields:
+            value = node.parameters[name] if isinstance(node, Processor) else getattr(node, name)
+            if name in paths and value is not None:
+                value = _relative(Path(value), self.base_dir)
+            params[name] = _clean(value)
+        return {"effect": effect.name, "params": params}
+
+    def vst3(self, plugin: Any, path: Path) -> dict[str, Any]:
+        fresh = pedalboard.load_plugin(str(path))
+        params = {}
+        for name in plugin.parameters:
+            value = _read(plugin, name)
+            if not _same_value(_read(fresh, name), value):
+                params[name] = value
+        in_standard = any(_under(path, folder) for folder in standard_vst3_dirs())
+        entry: dict[str, Any] = {"vst3": path.stem if in_standard else _relative(path, self.base_dir)}
+        if params:
+            entry["params"] = params
+        entry["state"] = base64.b64encode(bytes(plugin.raw_state)).decode("ascii")
+        return entry
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _find_installed(name: str) -> Path | None:
+    try:
+        return find_vst3(name)
+    except PluginError:
+        return None
+
+
+def preset_document(
+    graph: Chain | Any,
+    *,
+    name: str | None = None,
+    base_dir: str | Path | None = None,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
+    """The preset document (plain data) describing ``graph``."""
+    chain = graph if isinstance(graph, Chain) else Chain([graph])
+    saver = _Saver(registry or default_registry(), Path(base_dir) if base_dir is not None else None)
+    document: dict[str, Any] = {"aural_fx": SCHEMA_VERSION}
+    title = name if name is not None else chain.name
+    if title:
+        document["name"] = title
+    if chain.keep_tail:
+        document["keep_tail"] = True
+    document["chain"] = [saver.node(n) for n in chain]
+    return document
+
+
+def save_preset(
+    graph: Chain | Any,
+    path: str | Path,
+    *,
+    name: str | None = None,
+    registry: Registry | None = None,
+) -> Path:
+    """Write ``graph`` as a YAML preset (atomically); paths are saved relative to it."""
+    path = Path(path)
+    document = preset_document(graph, name=name, base_dir=path.parent, registry=registry)
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    folder = path.parent if str(path.parent) else Path(".")
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
+        raise AuralFxError(f"{path}: cannot write preset: {error.strerror or error}") from None
+    return path

@@ -1,0 +1,200 @@
+"""``Processor``: the base class of aural-fx's own effects, called like pedalboard plugins.
+
+An effect author declares a ``Params`` model and writes one causal method::
+
+    class Echo(Processor):
+        name = "echo"
+        summary = "A single echo."
+
+        class Params(aural_fx.Params):
+            delay_ms: float = aural_fx.param(250.0, ge=1, le=2000, unit="ms", description="...")
+
+        def prepare(self, sample_rate, num_channels): ...
+        def process_block(self, block): ...   # (channels, n) in -> (channels, n) out
+
+``process_block`` may delay its output by ``internal_latency`` samples (a constant); the base
+turns that into pedalboard's aligned, latency-withholding behaviour. If the class lists
+``sample_rates``, the base runs it at one of them and resamples around it, streaming.
+Parameters are attributes validated on assignment: a misspelt name raises ParameterError.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+from pedalboard.io import StreamResampler
+
+from .errors import ProcessingError, suggest
+from .node import Node
+from .params import Params, set_validated, validate
+
+__all__ = ["Processor", "choose_rate"]
+
+
+def choose_rate(sample_rate: float, supported: tuple[int, ...] | None) -> float:
+    """The rate an effect runs at: the input's if supported, else the nearest higher one
+    (else the highest): resampling up never loses the input's band."""
+    if not supported or sample_rate in supported:
+        return sample_rate
+    higher = [rate for rate in supported if rate >= sample_rate]
+    return float(min(higher) if higher else max(supported))
+
+
+class Processor(Node):
+    """Base class for aural-fx effects written in Python."""
+
+    name: ClassVar[str] = ""
+    """Registry name, e.g. ``"eq_match"``."""
+    summary: ClassVar[str] = ""
+    """One line for ``aural-fx effects``."""
+    Params: ClassVar[type[Params]] = Params
+    """Parameter model: each field declared with ``aural_fx.param``."""
+    sample_rates: ClassVar[tuple[int, ...] | None] = None
+    """Rates the effect can run at; ``None`` means any."""
+
+    def __init__(self, **params: Any) -> None:
+        object.__setattr__(self, "_params", validate(self.Params, params, prefix=self._owner() + "."))
+        super().__init__()
+        self._run_rate: float = 0.0
+        self._to_run: StreamResampler | None = None
+        self._from_run: StreamResampler | None = None
+        self._to_drop = 0
+        self._pushed_in = 0
+        self._pushed_out = 0
+        self._surplus: np.ndarray | None = None
+
+    # -- parameters as attributes ---------------------------------------------------------
+    @classmethod
+    def _owner(cls) -> str:
+        return cls.name or cls.__name__
+
+    def __getattr__(self, name: str) -> Any:
+        params = self.__dict__.get("_params")
+        if params is not None and name in type(params).model_fields:
+            return getattr(params, name)
+        fields = type(params).model_fields if params is not None else {}
+        raise AttributeError(
+            f"'{type(self).__name__}' object has no attribute '{name}'{suggest(name, fields)}"
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or isinstance(getattr(type(self), name, None), property):
+            object.__setattr__(self, name, value)
+            return
+        set_validated(self._params, name, value, owner=self._owner())
+        self.parameter_changed(name)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Current parameter values, by name."""
+        return self._params.model_dump()
+
+    def parameter_changed(self, name: str) -> None:
+        """Called after a parameter was assigned; override to recompute derived state."""
+
+    # -- what effect authors implement ----------------------------------------------------
+    def prepare(self, sample_rate: float, num_channels: int) -> None:
+        """Allocate state for a new stream at ``sample_rate`` (the rate the effect runs at)."""
+
+    def process_block(self, block: np.ndarray) -> np.ndarray:
+        """Process ``(channels, n)`` float32 and return the same shape, delayed by
+        ``internal_latency`` samples. Must not depend on how the signal is cut into blocks."""
+        raise NotImplementedError(f"{type(self).__name__} must implement process_block")
+
+    @property
+    def internal_latency(self) -> int:
+        """Constant delay of ``process_block`` output, in samples at the run rate."""
+        return 0
+
+    @property
+    def internal_tail(self) -> int:
+        """Length of the output that may follow the input's end, at the run rate."""
+        return 0
+
+    # -- Node implementation --------------------------------------------------------------
+    @property
+    def latency_samples(self) -> int:
+        sample_rate = self._stream.sample_rate if self._stream else None
+        if sample_rate is None:
+            return self.internal_latency if not self.sample_rates else self._latency_at(
+                float(self.sample_rates[0])
+            )
+        return self._latency_at(sample_rate)
+
+    def _latency_at(self, sample_rate: float) -> int:
+        run_rate = choose_rate(sample_rate, self.sample_rates)
+        if run_rate == sample_rate:
+            return self.internal_latency
+        ratio = sample_rate / run_rate
+        to_run = StreamResampler(sample_rate, run_rate, 1).input_latency
+        from_run = StreamResampler(run_rate, sample_rate, 1).input_latency
+        return math.ceil(to_run + (self.internal_latency + from_run) * ratio) + 1
+
+    @property
+    def tail_samples(self) -> int:
+        rate = self._stream.sample_rate if self._stream else None
+        run_rate = choose_rate(rate, self.sample_rates) if rate else None
+        if rate is None or run_rate == rate:
+            return self.internal_tail
+        return math.ceil(self.internal_tail * rate / run_rate)
+
+    def _start(self, sample_rate: float, num_channels: int, buffer_size: int) -> None:
+        self._run_rate = choose_rate(sample_rate, self.sample_rates)
+        if self._run_rate != sample_rate:
+            self._to_run = StreamResampler(sample_rate, self._run_rate, num_channels)
+            self._from_run = StreamResampler(self._run_rate, sample_rate, num_channels)
+        else:
+            self._to_run = self._from_run = None
+        self._to_drop = self.internal_latency
+        self._pushed_in = self._pushed_out = 0
+        self._surplus = None
+        self.prepare(self._run_rate, num_channels)
+
+    def _stop(self) -> None:
+        self._to_run = self._from_run = None
+        self._surplus = None
+
+    def _push(self, audio: np.ndarray) -> np.ndarray:
+        stream = self._stream
+        assert stream is not None
+        self._pushed_in += audio.shape[1]
+        run = self._to_run.process(audio) if self._to_run is not None else audio
+        out = self._run_blocks(run, stream.buffer_size)
+        if self._to_drop:
+            dropped = min(self._to_drop, out.shape[1])
+            out = out[:, dropped:]
+            self._to_drop -= dropped
+        if self._from_run is not None and out.shape[1]:
+            out = self._from_run.process(out)
+        if self._from_run is None:
+            self._pushed_out += out.shape[1]
+            return out
+        # Resampling rounds: never return more than came in, keep the surplus for later.
+        if self._surplus is not None:
+            out = np.concatenate([self._surplus, out], axis=1)
+        allowed = self._pushed_in - self._pushed_out
+        self._surplus = out[:, allowed:] if out.shape[1] > allowed else None
+        out = out[:, :allowed]
+        self._pushed_out += out.shape[1]
+        return np.ascontiguousarray(out)
+
+    def _run_blocks(self, audio: np.ndarray, buffer_size: int) -> np.ndarray:
+        if audio.shape[1] == 0:
+            return audio
+        pieces = []
+        for start in range(0, audio.shape[1], buffer_size):
+            block = audio[:, start : start + buffer_size]
+            out = np.asarray(self.process_block(block), dtype=np.float32)
+            if out.shape != block.shape:
+                raise ProcessingError(
+                    f"{self._owner()}.process_block returned shape {out.shape} for a block of "
+                    f"shape {block.shape}"
+                )
+            pieces.append(out)
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
+        return f"{type(self).__name__}({args})"
