@@ -93,8 +93,8 @@ def _load(path: Path, plugin_name: str | None) -> pedalboard.ExternalPlugin:
     try:
         return pedalboard.load_plugin(str(path), plugin_name=plugin_name)
     except (ImportError, RuntimeError, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise PluginError(f"cannot load VST3 plugin {path}: {first}") from None
+        reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        raise PluginError(f"cannot load VST3 plugin {path}: {reason or type(error).__name__}") from None
 
 
 class ExternalPlugin(Node):
@@ -186,11 +186,9 @@ class ExternalPlugin(Node):
     def _clone(self) -> pedalboard.ExternalPlugin:
         twin = _load(self.path, self.plugin_name)
         twin.raw_state = self.raw_state
-        for name in self.plugin.parameters:
-            try:
-                setattr(twin, name, getattr(self.plugin, name))
-            except (ValueError, TypeError):
-                pass  # read-only meters
+        # Normalised raw values copy exactly; setting values again would re-quantise them.
+        for name, parameter in self.plugin.parameters.items():
+            twin.parameters[name].raw_value = parameter.raw_value
         return twin
 
     # -- Node ----------------------------------------------------------------------------
@@ -202,9 +200,8 @@ class ExternalPlugin(Node):
                 NativeSegment([self._clone()]) for _ in range(num_channels - 1)
             ]
         else:
-            raise PluginError(
-                f"VST3 '{self.name}' accepts neither {num_channels} channels nor mono"
-            )
+            also = " (nor one channel at a time)" if num_channels > 1 else ""
+            raise PluginError(f"VST3 '{self.name}' cannot process {num_channels}-channel audio{also}")
         for segment in segments:
             segment._begin(sample_rate, 1 if len(segments) > 1 else num_channels, buffer_size, False)
         object.__setattr__(self, "_segment", segments)

@@ -15,7 +15,8 @@ import numpy as np
 import pedalboard
 
 from .external import ExternalPlugin
-from .native import NativeSegment
+from .errors import PluginError
+from .native import NativeSegment, supports_channels
 from .node import Node
 
 __all__ = ["Chain", "Mix", "GraphItem", "as_node"]
@@ -38,6 +39,14 @@ def as_node(item: GraphItem) -> Node | pedalboard.Plugin:
 
 def _native(item: Node | pedalboard.Plugin, num_channels: int, sample_rate: float):
     """The raw pedalboard plugin behind ``item`` if it can join a native run, else None."""
+    if isinstance(item, pedalboard.ExternalPlugin):
+        if not supports_channels(item, num_channels, sample_rate):
+            raise PluginError(
+                f"VST3 '{item.name}' cannot process {num_channels}-channel audio; wrap it in "
+                "aural_fx.ExternalPlugin (or load it with aural_fx.load_vst3) to run a mono "
+                "plugin once per channel"
+            )
+        return item
     if isinstance(item, pedalboard.Plugin):
         return item
     if isinstance(item, ExternalPlugin) and item.supports(num_channels, sample_rate):

@@ -56,7 +56,8 @@ class NativeSegment(Node):
     def _prime(self) -> None:
         stream = self._stream
         assert stream is not None
-        silence = np.zeros((stream.num_channels, stream.buffer_size), np.float32)
+        # pedalboard infers the channel layout from the first array it sees: never square.
+        silence = np.zeros((stream.num_channels, max(stream.buffer_size, stream.num_channels + 1)), np.float32)
         self.board.process(silence, stream.sample_rate, stream.buffer_size, reset=True)
         self.board.reset()
         # Measure the latency the board withholds, then start clean.
@@ -79,6 +80,8 @@ class NativeSegment(Node):
         size = stream.buffer_size
         data = np.concatenate([self._pending, audio], axis=1) if self._pending.shape[1] else audio
         whole = (data.shape[1] // size) * size
+        if whole <= stream.num_channels:  # too short for pedalboard to tell channels apart
+            whole = 0
         self._pending = data[:, whole:]
         if whole == 0:
             return np.zeros((stream.num_channels, 0), np.float32)
@@ -87,7 +90,12 @@ class NativeSegment(Node):
     def _one_call(self, audio: np.ndarray) -> np.ndarray:
         stream = self._stream
         assert stream is not None
-        return self.board.process(audio, stream.sample_rate, stream.buffer_size, reset=True)
+        length = audio.shape[1]
+        if length <= audio.shape[0]:
+            # pedalboard cannot tell channels from samples in such a short array. A one-shot
+            # call flushes with silence anyway, so padding with silence changes nothing.
+            audio = np.pad(audio, ((0, 0), (0, audio.shape[0] + 1 - length)))
+        return self.board.process(audio, stream.sample_rate, stream.buffer_size, reset=True)[:, :length]
 
     @property
     def latency_samples(self) -> int:

@@ -130,7 +130,7 @@ def build_registry(manager: pluggy.PluginManager | None = None, records: list[Pl
     records = records if records is not None else []
     by_name = {r.name: r for r in records}
     found: dict[str, Effect] = {}
-    for impl in reversed(manager.hook.register_effects.get_hookimpls()):
+    for impl in manager.hook.register_effects.get_hookimpls():
         plugin = impl.plugin_name
         record = by_name.get(plugin) or PluginRecord(plugin)
         if plugin not in by_name:

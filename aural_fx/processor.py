@@ -20,6 +20,7 @@ Parameters are attributes validated on assignment: a misspelt name raises Parame
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -33,6 +34,23 @@ from .params import Params, set_validated, validate
 __all__ = ["Processor", "choose_rate"]
 
 
+@functools.lru_cache(maxsize=64)
+def round_trip_delay(sample_rate: float, run_rate: float) -> int:
+    """Whole samples by which resampling to ``run_rate`` and back (pedalboard's
+    StreamResampler) delays a signal beyond the latency it withholds; measured once with an
+    impulse. Removing it leaves less than half a sample (none for integer ratios)."""
+    length = int(sample_rate) // 4
+    at = length // 2
+    probe = np.zeros((1, length), np.float32)
+    probe[0, at] = 1.0
+    down = StreamResampler(sample_rate, run_rate, 1)
+    up = StreamResampler(run_rate, sample_rate, 1)
+    middle = np.concatenate([down.process(probe), down.process(None)], axis=1)
+    out = np.concatenate([up.process(middle), up.process(None)], axis=1)[0]
+    peak = int(np.argmax(np.abs(out)))
+    return peak - at
+
+
 def choose_rate(sample_rate: float, supported: tuple[int, ...] | None) -> float:
     """The rate an effect runs at: the input's if supported, else the nearest higher one
     (else the highest): resampling up never loses the input's band."""
@@ -40,6 +58,24 @@ def choose_rate(sample_rate: float, supported: tuple[int, ...] | None) -> float:
         return sample_rate
     higher = [rate for rate in supported if rate >= sample_rate]
     return float(min(higher) if higher else max(supported))
+
+
+class _Resampler:
+    """pedalboard's StreamResampler, holding back blocks too short for it to tell channels
+    from samples (its output is aligned, so holding a few samples back changes nothing)."""
+
+    def __init__(self, source_rate: float, target_rate: float, num_channels: int) -> None:
+        self._resampler = StreamResampler(source_rate, target_rate, num_channels)
+        self._held: np.ndarray | None = None
+
+    def process(self, audio: np.ndarray) -> np.ndarray:
+        if self._held is not None:
+            audio = np.concatenate([self._held, audio], axis=1)
+            self._held = None
+        if audio.shape[1] <= audio.shape[0]:
+            self._held = audio
+            return np.zeros((audio.shape[0], 0), np.float32)
+        return self._resampler.process(audio)
 
 
 class Processor(Node):
@@ -58,9 +94,10 @@ class Processor(Node):
         object.__setattr__(self, "_params", validate(self.Params, params, prefix=self._owner() + "."))
         super().__init__()
         self._run_rate: float = 0.0
-        self._to_run: StreamResampler | None = None
-        self._from_run: StreamResampler | None = None
+        self._to_run: _Resampler | None = None
+        self._from_run: _Resampler | None = None
         self._to_drop = 0
+        self._to_drop_host = 0
         self._pushed_in = 0
         self._pushed_out = 0
         self._surplus: np.ndarray | None = None
@@ -130,7 +167,8 @@ class Processor(Node):
         ratio = sample_rate / run_rate
         to_run = StreamResampler(sample_rate, run_rate, 1).input_latency
         from_run = StreamResampler(run_rate, sample_rate, 1).input_latency
-        return math.ceil(to_run + (self.internal_latency + from_run) * ratio) + 1
+        extra = round_trip_delay(sample_rate, run_rate)
+        return math.ceil(to_run + (self.internal_latency + from_run) * ratio) + 1 + max(extra, 0)
 
     @property
     def tail_samples(self) -> int:
@@ -143,10 +181,12 @@ class Processor(Node):
     def _start(self, sample_rate: float, num_channels: int, buffer_size: int) -> None:
         self._run_rate = choose_rate(sample_rate, self.sample_rates)
         if self._run_rate != sample_rate:
-            self._to_run = StreamResampler(sample_rate, self._run_rate, num_channels)
-            self._from_run = StreamResampler(self._run_rate, sample_rate, num_channels)
+            self._to_run = _Resampler(sample_rate, self._run_rate, num_channels)
+            self._from_run = _Resampler(self._run_rate, sample_rate, num_channels)
+            self._to_drop_host = round_trip_delay(sample_rate, self._run_rate)
         else:
             self._to_run = self._from_run = None
+            self._to_drop_host = 0
         self._to_drop = self.internal_latency
         self._pushed_in = self._pushed_out = 0
         self._surplus = None
@@ -168,6 +208,14 @@ class Processor(Node):
             self._to_drop -= dropped
         if self._from_run is not None and out.shape[1]:
             out = self._from_run.process(out)
+            if self._to_drop_host > 0:
+                dropped = min(self._to_drop_host, out.shape[1])
+                out = out[:, dropped:]
+                self._to_drop_host -= dropped
+            elif self._to_drop_host < 0:  # the resamplers lead: delay by the difference
+                lead = np.zeros((out.shape[0], -self._to_drop_host), np.float32)
+                out = np.concatenate([lead, out], axis=1)
+                self._to_drop_host = 0
         if self._from_run is None:
             self._pushed_out += out.shape[1]
             return out

@@ -1,0 +1,74 @@
+"""Shared fixtures: generated signals and small test effects (no mocks: real processing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import aural_fx
+
+VST3 = Path("/usr/lib/vst3")
+ZAMAXIM = VST3 / "ZaMaximX2.vst3"
+ZAMCOMP = VST3 / "ZamCompX2.vst3"
+ZAMEQ2 = VST3 / "ZamEQ2.vst3"
+SAMPLE_RATES = (22050, 44100, 48000)
+BUFFER_SIZES = (32, 512, 8192)
+CHANNELS = (1, 2)
+
+
+class DelayLine(aural_fx.Processor):
+    """A pure delay whose delay is reported as latency: the host must undo it exactly."""
+
+    name = "test_delay_line"
+    summary = "Delay by a fixed number of samples (test effect)."
+
+    class Params(aural_fx.Params):
+        samples: int = aural_fx.param(100, ge=0, le=48000, description="Delay in samples.")
+        gain: float = aural_fx.param(1.0, ge=0, le=4, description="Linear gain.")
+
+    def prepare(self, sample_rate, num_channels):
+        self._line = np.zeros((num_channels, self.samples), np.float32)
+
+    def process_block(self, block):
+        data = np.concatenate([self._line, block], axis=1)
+        self._line = data[:, block.shape[1]:]
+        return data[:, : block.shape[1]] * np.float32(self.gain)
+
+    @property
+    def internal_latency(self):
+        return self.samples
+
+
+class Wideband16k(DelayLine):
+    """The same delay line, but running only at 16 kHz: the base resamples around it."""
+
+    name = "test_16k_delay_line"
+    sample_rates = (16000,)
+
+
+def impulse(num_channels: int, num_samples: int, at: int) -> np.ndarray:
+    audio = np.zeros((num_channels, num_samples), np.float32)
+    audio[:, at] = 1.0
+    return audio
+
+
+def noise(num_channels: int, num_samples: int, seed: int = 0, level: float = 0.2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((num_channels, num_samples)) * level).astype(np.float32)
+
+
+@pytest.fixture
+def test_registry():
+    """A registry with the installed plugins plus the test effects, unregistered after."""
+
+    class TestEffects:
+        @staticmethod
+        @aural_fx.hookimpl
+        def register_effects(register):
+            register(DelayLine)
+            register(Wideband16k)
+
+    manager, records = aural_fx.get_plugin_manager([TestEffects])
+    return aural_fx.build_registry(manager, records)
