@@ -16,8 +16,8 @@ scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=8), st.sampled_from(["LPF24", "Linear", "WindowedSinc8", "", "a/b.wav"]),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
-params = st.dictionaries(st.sampled_from(PARAMS) | st.text(max_size=6), values, max_size=4)
+values = scalars | st.lists(scalars, max_size=3) | st.dictionaries(st.sampled_from(["a", "params", "chain"]), scalars, max_size=2)
+params = st.dictionaries(st.sampled_from(PARAMS + ["ratoi", "", "x y"]), values, max_size=4)
 
 
 def nodes(depth: int):

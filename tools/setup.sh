@@ -3,7 +3,6 @@
 # Usage: bash tools/setup.sh [dev]     ("dev" adds the test tools and Debian's zam-plugins)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install --quiet --upgrade pip
 # The CPU build of torch first, pinned, so that no dependency pulls the CUDA wheels.
 python3 -m pip install --quiet torch==2.13.0
 if [ "${1:-}" = "dev" ]; then
