@@ -12,8 +12,10 @@ REGISTRY = aural_fx.build_registry()
 NAMES = sorted(REGISTRY.effects)
 PARAMS = sorted({p.name for e in REGISTRY.effects.values() for p in e.parameters})
 
+# No subnormal floats: once native plugins have run in this process, the CPU flushes
+# denormals to zero (JUCE/DPF set that mode), and hypothesis refuses to generate them.
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False),
     st.text(max_size=8), st.sampled_from(["LPF24", "Linear", "WindowedSinc8", "", "a/b.wav"]),
 )
 values = scalars | st.lists(scalars, max_size=3) | st.dictionaries(st.sampled_from(["a", "params", "chain"]), scalars, max_size=2)
