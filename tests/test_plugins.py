@@ -113,11 +113,12 @@ def test_disable_plugins_variable_blocks_a_plugin(monkeypatch):
 
 @pytest.fixture(scope="module")
 def installed_demo_plugin(tmp_path_factory):
-    """The package in tests/plugin_pkg, installed for real with pip into its own folder."""
+    """tests/plugin_pkg (working) and tests/plugin_pkg_broken (fails to import), installed
+    for real with pip into their own folder."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(HERE / "plugin_pkg")],
+         "--target", str(target), str(HERE / "plugin_pkg"), str(HERE / "plugin_pkg_broken")],
         check=True,
     )
     return target
@@ -149,8 +150,13 @@ def test_third_party_plugin_package_is_loaded_from_its_entry_point(installed_dem
     lines = result.stdout.split("\n")
     assert lines[0] == "[100, 580]"  # dry at 100, echo 10 ms (480 samples) later: latency undone
     assert lines[1] == "demo"
-    listing = _run(["-m", "aural_fx.cli", "plugins"], installed_demo_plugin)
+    listing = _run(["-m", "aural_fx.cli", "plugins"], installed_demo_plugin, COLUMNS="200")
     assert "demo" in listing.stdout and "1.2.3" in listing.stdout
+    # The broken package is reported with its reason and skipped; the others still work.
+    assert "failed: ModuleNotFoundError: No module named" in listing.stdout
+    records = _run(["-c", "import aural_fx; r = aural_fx.build_registry(); "
+                    "print([(p.name, p.error) for p in r.plugins if p.name == 'broken'])"], installed_demo_plugin)
+    assert records.stdout.strip() == "[('broken', \"ModuleNotFoundError: No module named 'a_module_that_is_not_installed'\")]"
     blocked = _run(["-m", "aural_fx.cli", "validate", str(preset)], installed_demo_plugin, AURAL_FX_DISABLE_PLUGINS="demo")
     assert blocked.returncode == 3
     assert blocked.stderr.strip() == "error: chain[0].effect: unknown effect 'demo_slap_echo'"
