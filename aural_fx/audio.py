@@ -12,10 +12,9 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 from pedalboard.io import AudioFile
 
-from .errors import AudioError, AuralFxError
+from .errors import AudioError, AuralFxError, first_line
 from .node import Node
 
 __all__ = ["process_file", "BLOCK_SAMPLES"]
@@ -34,8 +33,12 @@ def _open_input(path: Path) -> AudioFile:
     try:
         return AudioFile(str(path))
     except Exception as error:  # pedalboard raises ValueError/RuntimeError for bad files
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise AudioError(f"{path}: cannot read audio: {first}") from None
+        raise AudioError(f"{path}: cannot read audio: {_reason(error)}") from None
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of a pedalboard error message (its type name adds nothing for users)."""
+    return first_line(error).split(": ", 1)[-1]
 
 
 def _is_regular_target(path: Path) -> bool:
@@ -94,8 +97,7 @@ def process_file(
                 raise
             if isinstance(error, OSError):
                 raise AudioError(f"{target}: cannot write output: {error.strerror or error}") from None
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise AudioError(f"{target}: cannot write output: {first}") from None
+            raise AudioError(f"{target}: cannot write output: {_reason(error)}") from None
     return target
 
 
@@ -103,8 +105,3 @@ def _input_bit_depth(reader: AudioFile) -> int:
     text = str(getattr(reader, "file_dtype", "float32"))
     return {"int8": 8, "int16": 16, "int24": 24, "int32": 32}.get(text, 32)
 
-
-def read_audio(path: str | Path) -> tuple[np.ndarray, float]:
-    """Read a whole file as float32 ``(channels, samples)`` and its sample rate."""
-    with _open_input(Path(path)) as reader:
-        return reader.read(reader.frames), reader.samplerate

@@ -16,6 +16,7 @@ __all__ = [
     "AudioError",
     "ProcessingError",
     "suggest",
+    "first_line",
 ]
 
 
@@ -41,6 +42,12 @@ class AudioError(AuralFxError):
 
 class ProcessingError(AuralFxError):
     """Processing failed part-way (an effect raised, a node never produced output)."""
+
+
+def first_line(error: BaseException) -> str:
+    """``"ValueError: <first line of the message>"``, for reporting a foreign exception in one line."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -46,7 +46,8 @@ def allowed_vst3_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
     return standard_vst3_dirs() + from_env + [Path(p) for p in extra]
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in ``folder`` (after resolving links)."""
     try:
         path.resolve().relative_to(folder.resolve())
     except ValueError:
@@ -81,7 +82,7 @@ def find_vst3(
         path = base_dir / path
     if not path.exists():
         raise PluginError(f"VST3 plugin not found: {path}")
-    if not any(_inside(path, folder) for folder in folders):
+    if not any(inside(path, folder) for folder in folders):
         raise PluginError(
             f"VST3 plugin {path} is outside the allowed plugin folders; allow its folder with "
             f"--allow-plugin-dir {path.resolve().parent} or {ENV_ALLOWED}"

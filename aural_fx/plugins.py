@@ -22,7 +22,7 @@ import pluggy
 
 from . import hookspecs
 from .effect import Effect, effect_of_processor
-from .errors import PluginError, suggest
+from .errors import PluginError, first_line, suggest
 from .node import Node
 from .processor import Processor
 
@@ -58,11 +58,6 @@ def _disabled() -> set[str]:
     return {name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()}
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-
-
 def get_plugin_manager(
     plugins: Iterable[Any] = (), *, entry_points_group: str | None = ENTRY_POINT_GROUP
 ) -> tuple[pluggy.PluginManager, list[PluginRecord]]:
@@ -84,7 +79,7 @@ def get_plugin_manager(
                 module = entry.load()
                 manager.register(module, name=entry.name)
             except Exception as error:  # a broken plugin must not break the others
-                record.error = _first_line(error)
+                record.error = first_line(error)
     for plugin in plugins:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         if name in blocked:
@@ -148,7 +143,7 @@ def build_registry(manager: pluggy.PluginManager | None = None, records: list[Pl
         try:
             impl.function(register=register)
         except Exception as error:
-            record.error = _first_line(error)
+            record.error = first_line(error)
             continue
         for effect in added:
             if effect.name in found:

@@ -36,7 +36,7 @@ import pedalboard
 import yaml
 
 from .errors import AuralFxError, ParameterError, PluginError, PresetError, suggest
-from .external import ExternalPlugin, find_vst3, standard_vst3_dirs
+from .external import ExternalPlugin, find_vst3, inside, standard_vst3_dirs
 from .graph import Chain, Mix
 from .plugins import Registry, default_registry
 from .processor import Processor
@@ -141,11 +141,10 @@ def apply_override(document: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 class _Builder:
-    def __init__(self, base_dir: Path, allowed: Iterable[str | Path], registry: Registry, source: str):
+    def __init__(self, base_dir: Path, allowed: Iterable[str | Path], registry: Registry):
         self.base_dir = base_dir
         self.allowed = list(allowed)
         self.registry = registry
-        self.source = source
 
     def fail(self, where: str, message: str) -> PresetError:
         return PresetError(f"{where}: {message}")
@@ -241,7 +240,7 @@ def graph_from_document(
     name = document.get("name", "")
     if not isinstance(name, str):
         raise PresetError(f"name: must be text, got {name!r}")
-    builder = _Builder(Path(base_dir), allowed_plugin_dirs, registry or default_registry(), source)
+    builder = _Builder(Path(base_dir), allowed_plugin_dirs, registry or default_registry())
     try:
         nodes = builder.nodes(document["chain"], "chain")
     except ParameterError as error:
@@ -336,20 +335,12 @@ class _Saver:
             value = _read(plugin, name)
             if not _same_value(_read(fresh, name), value):
                 params[name] = value
-        in_standard = any(_under(path, folder) for folder in standard_vst3_dirs())
+        in_standard = any(inside(path, folder) for folder in standard_vst3_dirs())
         entry: dict[str, Any] = {"vst3": path.stem if in_standard else _relative(path, self.base_dir)}
         if params:
             entry["params"] = params
         entry["state"] = base64.b64encode(bytes(plugin.raw_state)).decode("ascii")
         return entry
-
-
-def _under(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def _find_installed(name: str) -> Path | None:

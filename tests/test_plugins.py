@@ -7,14 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pedalboard
 import pytest
 
 import aural_fx
 from aural_fx.plugins import DISABLE_ENV
 
-from conftest import DelayLine, noise
+from conftest import DelayLine
 
 HERE = Path(__file__).parent
 BUILTIN_NAMES = {
