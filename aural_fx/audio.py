@@ -3,6 +3,13 @@
 The output goes to a temporary file beside the target and is renamed when complete, so a
 failure leaves nothing partial; a target that is not a regular file (``/dev/null``,
 ``/dev/stdout``) is written directly. The input is never overwritten.
+
+Policies (documented in the README):
+
+* NaN or infinite input samples (possible only in float files) are replaced with silence and
+  counted in the result; NaN or infinity coming *out* of the graph fails the run.
+* Samples beyond full scale are clipped by every format but float WAV; the result counts them
+  so the caller can report it (the CLI suggests ``--limit``).
 """
 
 from __future__ import annotations
@@ -10,39 +17,51 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 from pedalboard.io import AudioFile
 
-from .errors import AudioError, AuralFxError, first_line
+from .errors import AudioError, AuralFxError, ProcessingError, first_line
+from .formats import READABLE, bit_depth_of, check_complete, format_of, open_writer, output_format
 from .node import Node
 
-__all__ = ["process_file", "BLOCK_SAMPLES"]
+__all__ = ["process_file", "FileResult", "BLOCK_SAMPLES", "timestamp"]
 
 BLOCK_SAMPLES = 65536
 """Samples read, processed and written per step."""
 
 
-def _open_input(path: Path) -> AudioFile:
-    if not path.exists():
-        raise AudioError(f"{path}: input file not found")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: file is empty (0 bytes)")
-    try:
-        return AudioFile(str(path))
-    except Exception as error:  # pedalboard raises ValueError/RuntimeError for bad files
-        raise AudioError(f"{path}: cannot read audio: {_reason(error)}") from None
+@dataclass
+class FileResult:
+    """What ``process_file`` did."""
+
+    input: Path
+    output: Path
+    format: str
+    sample_rate: int
+    num_channels: int
+    bit_depth: str | None
+    frames_in: int = 0
+    frames_out: int = 0
+    peak: float = 0.0
+    """Largest output sample magnitude (before the format clipped it)."""
+    clipped: int = 0
+    """Output samples beyond full scale in a format that clips them."""
+    repaired: int = 0
+    """Non-finite input samples replaced with silence."""
+    first_repaired: float | None = None
+    """Time of the first repaired sample, seconds."""
 
 
-def _reason(error: BaseException) -> str:
-    """The first line of a pedalboard error message (its type name adds nothing for users)."""
-    return first_line(error).split(": ", 1)[-1]
-
-
-def _is_regular_target(path: Path) -> bool:
-    return not path.exists() or path.is_file()
+def timestamp(seconds: float) -> str:
+    """``m:ss.sss`` (or ``h:mm:ss.sss``) for messages."""
+    minutes, rest = divmod(seconds, 60.0)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:06.3f}" if hours else f"{minutes}:{rest:06.3f}"
 
 
 def process_file(
@@ -51,57 +70,201 @@ def process_file(
     output_path: str | Path,
     *,
     overwrite: bool = False,
+    format: str | None = None,
+    bit_depth: str | None = None,
+    quality: str | None = None,
+    sample_rate: int | None = None,
+    num_channels: int | None = None,
     buffer_size: int = 8192,
-    bit_depth: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> Path:
+) -> FileResult:
     """Process ``input_path`` through ``graph`` into ``output_path``, streaming.
 
     Args:
         graph: any aural-fx node (usually a ``Chain`` from a preset).
         overwrite: replace an existing output file.
-        bit_depth: output bit depth (default: the input's, where the format allows it).
+        format: ``wav``, ``flac``, ``aiff``, ``ogg`` or ``mp3`` (default: from the output's
+            extension, else the input's format).
+        bit_depth: ``16``, ``24``, ``32`` or ``float`` (default: the input's, where the
+            format stores it).
+        quality: the codec's quality setting (mp3: ``V0``..``V9`` or kbps; ogg: kbps; flac:
+            compression level).
+        sample_rate: resample the input to this rate before processing.
+        num_channels: mix the input down to mono (1), or copy a mono input to this many.
         progress: called with (frames done, total frames) after each block.
     """
     source, target = Path(input_path), Path(output_path)
+    regular = not target.exists() or target.is_file()
+    _check_target(source, target, regular, overwrite)
+    with ExitStack() as stack:
+        reader = stack.enter_context(_open_input(source, sample_rate))
+        rate = int(round(reader.samplerate))
+        channels = num_channels or reader.num_channels
+        convert = _channel_converter(source, reader.num_channels, channels)
+        fmt = output_format(target, format, format_of(source) or "wav")
+        depth = bit_depth or fmt.default_bit_depth(bit_depth_of(reader))
+        result = FileResult(source, target, fmt.name, rate, channels, depth)
+        temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}")
+        written = temporary if regular else target
+        handle = _open_output(written, target, regular)
+        try:
+            try:
+                writer = open_writer(handle, fmt, rate, channels, depth, quality, target)
+                try:
+                    _stream(graph, reader, convert, writer, result, fmt.clips(depth), buffer_size, progress)
+                except BaseException:
+                    _close_quietly(writer)
+                    raise
+                _close(writer, target)
+            except BaseException:
+                _close_quietly(handle)
+                raise
+            _close(handle, target)
+            if regular:
+                os.replace(temporary, target)
+        except BaseException:
+            if regular:
+                temporary.unlink(missing_ok=True)
+            raise
+    return result
+
+
+def _check_target(source: Path, target: Path, regular: bool, overwrite: bool) -> None:
     if target.exists() and source.exists() and os.path.samefile(source, target):
         raise AudioError(f"{target}: output would overwrite the input")
-    regular = _is_regular_target(target)
+    if target.is_dir():
+        raise AudioError(f"{target}: is a folder; name an output file")
     if regular and target.exists() and not overwrite:
         raise AudioError(f"{target}: output exists (use --overwrite to replace it)")
     if regular and not target.parent.is_dir():
         raise AudioError(f"{target.parent}: output folder does not exist")
-    with _open_input(source) as reader:
-        rate, channels, total = reader.samplerate, reader.num_channels, reader.frames
-        depth = bit_depth or _input_bit_depth(reader)
-        temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}") if regular else target
+
+
+def _open_input(path: Path, sample_rate: int | None) -> AudioFile:
+    if not path.exists():
+        raise AudioError(f"{path}: input file not found")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if format_of(path) is None:
+        kinds = ", ".join(sorted(READABLE))
+        raise AudioError(f"{path}: unsupported file type '{path.suffix}'; aural-fx reads {kinds}")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: file is empty (0 bytes)")
+    check_complete(path)
+    try:
+        reader = AudioFile(str(path))
+    except Exception as error:  # pedalboard raises ValueError/RuntimeError for bad files
+        if "does not seem to contain audio data" in str(error):
+            raise AudioError(f"{path}: not a {format_of(path)} file, or damaged beyond reading") from None
+        raise AudioError(f"{path}: cannot read audio: {_reason(error)}") from None
+    if reader.frames == 0:
+        reader.close()
+        raise AudioError(f"{path}: contains no audio (0 samples)")
+    if sample_rate and sample_rate != reader.samplerate:
+        return reader.resampled_to(float(sample_rate))
+    return reader
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of a pedalboard error message (its type name adds nothing for users)."""
+    return first_line(error).split(": ", 1)[-1]
+
+
+def _channel_converter(source: Path, have: int, want: int) -> Callable[[np.ndarray], np.ndarray]:
+    if want == have:
+        return lambda block: block
+    if want == 1:
+        return lambda block: block.mean(axis=0, keepdims=True)
+    if have == 1:
+        return lambda block: np.repeat(block, want, axis=0)
+    raise AudioError(
+        f"{source}: cannot turn {have} channels into {want}; --channels mixes down to 1, or "
+        "copies a mono input"
+    )
+
+
+def _open_output(written: Path, target: Path, regular: bool) -> BinaryIO:
+    try:
+        # Regular targets: a new temporary file ("x" never follows an existing name).
+        return open(written, "xb" if regular else "wb")
+    except OSError as error:
+        folder = target.parent if regular else target
+        raise AudioError(f"{folder}: cannot write output: {error.strerror or error}") from None
+
+
+def _stream(graph, reader, convert, writer, result: FileResult, clips: bool, buffer_size: int, progress) -> None:
+    rate, total = result.sample_rate, reader.frames
+    graph.reset()
+    while True:
         try:
-            with AudioFile(str(temporary), "w", rate, channels, bit_depth=depth) as writer:
-                graph.reset()
-                done = 0
-                while reader.tell() < total:
-                    block = reader.read(BLOCK_SAMPLES)
-                    writer.write(graph.process(block, rate, buffer_size, reset=False))
-                    done += block.shape[1]
-                    if progress:
-                        progress(done, total)
-                rest = graph.flush()
-                if rest.size:
-                    writer.write(rest.reshape(channels, -1))
-            if regular:
-                os.replace(temporary, target)
-        except BaseException as error:
-            if regular and temporary.exists():
-                temporary.unlink()
-            if isinstance(error, AuralFxError) or not isinstance(error, Exception):
-                raise
-            if isinstance(error, OSError):
-                raise AudioError(f"{target}: cannot write output: {error.strerror or error}") from None
-            raise AudioError(f"{target}: cannot write output: {_reason(error)}") from None
-    return target
+            block = reader.read(BLOCK_SAMPLES)
+        except Exception as error:
+            raise AudioError(f"{result.input}: cannot read audio: {_reason(error)}") from None
+        if block.shape[1] == 0:
+            break
+        block = _repaired(convert(block), result)
+        result.frames_in += block.shape[1]
+        _write(writer, _processed(graph, block, rate, buffer_size), result, clips)
+        if progress:
+            progress(result.frames_in, max(total, result.frames_in))
+    rest = _processed(graph, None, rate, buffer_size)
+    if rest.size:
+        _write(writer, rest.reshape(result.num_channels, -1), result, clips)
 
 
-def _input_bit_depth(reader: AudioFile) -> int:
-    text = str(getattr(reader, "file_dtype", "float32"))
-    return {"int8": 8, "int16": 16, "int24": 24, "int32": 32}.get(text, 32)
+def _processed(graph: Node, block: np.ndarray | None, rate: int, buffer_size: int) -> np.ndarray:
+    try:
+        return graph.flush() if block is None else graph.process(block, rate, buffer_size, reset=False)
+    except AuralFxError:
+        raise
+    except Exception as error:
+        raise ProcessingError(f"processing failed: {first_line(error)}") from None
 
+
+def _repaired(block: np.ndarray, result: FileResult) -> np.ndarray:
+    finite = np.isfinite(block)
+    if finite.all():
+        return block
+    bad = np.flatnonzero(~finite.all(axis=0))
+    if result.first_repaired is None:
+        result.first_repaired = (result.frames_in + int(bad[0])) / result.sample_rate
+    result.repaired += int(block.size - np.count_nonzero(finite))
+    return np.where(finite, block, np.float32(0.0))
+
+
+def _write(writer, audio: np.ndarray, result: FileResult, clips: bool) -> None:
+    if not audio.size:
+        return
+    peak = float(np.max(np.abs(audio)))
+    if not np.isfinite(peak):
+        at = int(np.flatnonzero(~np.isfinite(audio).all(axis=0))[0])
+        raise ProcessingError(
+            f"processing produced NaN or infinite samples at {timestamp((result.frames_out + at) / result.sample_rate)}"
+            " (an effect is unstable); nothing was written"
+        )
+    result.peak = max(result.peak, peak)
+    if clips and peak > 1.0:
+        result.clipped += int(np.count_nonzero(np.abs(audio) > 1.0))
+    try:
+        writer.write(audio)
+    except OSError as error:
+        raise ProcessingError(f"{result.output}: cannot write output: {error.strerror or error}") from None
+    result.frames_out += audio.shape[1]
+
+
+def _close(closeable, target: Path) -> None:
+    """Close a writer or file; a failure (the disk filled up) is a processing error."""
+    try:
+        closeable.close()
+    except Exception as error:
+        cause = error.__cause__ or error.__context__ or error
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else _reason(cause)
+        raise ProcessingError(f"{target}: cannot write output: {reason}") from None
+
+
+def _close_quietly(closeable) -> None:
+    """Close after another error, which is the one to report."""
+    try:
+        closeable.close()
+    except Exception:
+        pass

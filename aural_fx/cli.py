@@ -1,47 +1,107 @@
 """The ``aural-fx`` command line; the only place that formats errors for a terminal.
 
-Exit codes: 0 success, 2 usage error, 3 bad input (audio, preset, parameter, plugin),
-4 processing failure.
+Exit codes: 0 success, 2 usage error, 3 bad input (audio file, preset, parameter, plugin,
+output path), 4 processing failure (an effect failed, the disk filled up), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
+
+from typer import Abort
+
+try:  # typer 0.2x bundles its own copy of click
+    from typer._click.exceptions import ClickException, UsageError
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import get_current_context
+    from click.exceptions import ClickException, UsageError
 
 from . import __version__
 from .errors import AuralFxError, ProcessingError
 
+EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_PROCESSING = 4
+EXIT_INTERRUPTED = 130
+
+PROGRESS_MIN_SECONDS = 5.0
+"""Files shorter than this (in audio time) get no progress bar."""
 
 app = typer.Typer(
     name="aural-fx",
     help="Run effect presets (pedalboard, VST3 and aural-fx effects) over audio files.",
+    epilog="Exit codes: 0 ok, 2 usage error, 3 bad input, 4 processing failed.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class Format(str, Enum):
+    wav = "wav"
+    flac = "flac"
+    ogg = "ogg"
+    mp3 = "mp3"
+    aiff = "aiff"
+
+
+class BitDepth(str, Enum):
+    int16 = "16"
+    int24 = "24"
+    int32 = "32"
+    float32 = "float"
+
+
+def _usage(message: str) -> UsageError:
+    """A usage problem found after parsing (exit code 2), for the command being run."""
+    return UsageError(message, ctx=get_current_context(silent=True))
+
+
+def _debug() -> bool:
+    return bool(os.environ.get("AURAL_FX_DEBUG"))
+
+
+def _exit_code(error: AuralFxError) -> int:
+    return EXIT_PROCESSING if isinstance(error, ProcessingError) else EXIT_BAD_INPUT
+
+
+def _say(label: str, style: str, message: str) -> None:
+    """One line on stderr: a coloured label, then the message as plain text."""
+    err.print(Text.assemble((label, style), " ", message))
+
+
+def _report(error: AuralFxError) -> int:
+    """Print one error line (or re-raise under ``--debug``); return its exit code."""
+    if _debug():
+        raise error
+    _say("error:", "bold red", str(error))
+    return _exit_code(error)
 
 
 def _fail(error: AuralFxError) -> None:
-    if os.environ.get("AURAL_FX_DEBUG"):
-        raise error
-    err.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_PROCESSING if isinstance(error, ProcessingError) else EXIT_BAD_INPUT)
+    raise typer.Exit(_report(error))
+
+
+def _warn(message: str) -> None:
+    _say("warning:", "bold yellow", message)
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"aural-fx {__version__}")
+        out.print(Text(f"aural-fx {__version__}"))
         raise typer.Exit()
 
 
@@ -54,35 +114,174 @@ def _root(
         os.environ["AURAL_FX_DEBUG"] = "1"
 
 
-def _default_output(source: Path, preset: Path) -> Path:
-    return source.with_name(f"{source.stem}.{preset.stem}{source.suffix}")
+# -- completion ----------------------------------------------------------------------------
+def _effect_names(incomplete: str) -> list[str]:
+    from .plugins import default_registry
+
+    try:
+        return [name for name in default_registry().effects if name.startswith(incomplete)]
+    except AuralFxError:
+        return []
+
+
+# -- run -----------------------------------------------------------------------------------
+def _overrides(pairs: list[str]) -> dict[str, object]:
+    """``["chain.1.params.ratio=4"]`` -> ``{"chain.1.params.ratio": 4}`` (values as YAML)."""
+    import yaml
+
+    overrides: dict[str, object] = {}
+    for pair in pairs:
+        key, equals, text = pair.partition("=")
+        if not equals or not key:
+            raise _usage(f"--set: expected PATH=VALUE, e.g. chain.1.params.ratio=4, got '{pair}'")
+        try:
+            overrides[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            raise _usage(f"--set {key}: cannot read the value '{text}'") from None
+    return overrides
+
+
+def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Path | None, fmt: Format | None) -> list[Path]:
+    if output is not None and (len(inputs) > 1 or out_dir is not None):
+        raise _usage("--output takes one input and no --out-dir; for several inputs use --out-dir")
+    if output is not None:
+        return [output]
+    targets = []
+    for source in inputs:
+        extension = f".{fmt.value}" if fmt else source.suffix
+        targets.append((out_dir or source.parent) / f"{source.stem}.{preset.stem}{extension}")
+    seen: dict[Path, Path] = {}
+    for source, target in zip(inputs, targets):
+        if target in seen:
+            raise _usage(f"{seen[target]} and {source} would both be written to {target}")
+        seen[target] = source
+    return targets
+
+
+class _Bars:
+    """A rich progress bar per file longer than ``PROGRESS_MIN_SECONDS``, on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Progress | None = None
+
+    def __enter__(self) -> "_Bars":
+        if self.enabled:
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=out,
+                transient=True,
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def for_file(self, name: str):
+        progress = self.progress
+        if progress is None:
+            return None
+        task = None
+
+        def update(done: float, total: float) -> None:
+            nonlocal task
+            if total < PROGRESS_MIN_SECONDS:
+                return
+            if task is None:
+                task = progress.add_task(name, total=total)
+            progress.update(task, completed=done, total=total)
+
+        return update
+
+
+def _report_file(result, quiet: bool) -> None:
+    from .audio import timestamp
+
+    if result.repaired:
+        _warn(
+            f"{result.input}: replaced {result.repaired} NaN or infinite samples with silence "
+            f"(first at {timestamp(result.first_repaired or 0.0)})"
+        )
+    if result.clipped:
+        _warn(
+            f"{result.output}: {result.clipped} samples clipped (peak {_db(result.peak):+.2f} dBFS); "
+            "--limit adds a true-peak limiter at -1 dBTP"
+        )
+    if not quiet:
+        out.print(Text(f"wrote {result.output}"))
+
+
+def _db(value: float) -> float:
+    import math
+
+    return 20 * math.log10(value) if value > 0 else float("-inf")
 
 
 @app.command()
 def run(
-    preset: Path = typer.Argument(..., help="The preset (.yaml)."),
-    inputs: List[Path] = typer.Argument(..., help="Audio files to process."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input only)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
+    preset: Path = typer.Argument(..., help="The preset (.yaml).", dir_okay=False),
+    inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input only).", rich_help_panel="Output"),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
+    overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, e.g. chain.1.params.ratio=4."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: the output's extension, else the input's).", rich_help_panel="Output"),
+    sample_rate: Optional[int] = typer.Option(None, "--sample-rate", "-r", min=1000, max=768000, help="Resample the input to this rate (Hz) before processing.", rich_help_panel="Output"),
+    channels: Optional[int] = typer.Option(None, "--channels", "-c", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output"),
+    bit_depth: Optional[BitDepth] = typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output"),
+    quality: Optional[str] = typer.Option(None, "--quality", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output"),
+    limit: bool = typer.Option(False, "--limit", help="End with a true-peak limiter at -1 dBTP.", rich_help_panel="Output"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never the input)."),
     allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", help="Let the preset load VST3 plugins from this folder."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or 'wrote' lines; warnings and errors still print."),
 ) -> None:
-    """Process INPUTS through PRESET; each output is written next to its input by default."""
+    """Process INPUTS through PRESET; each output goes next to its input as NAME.PRESET.EXT."""
     from .audio import process_file
+    from .graph import Chain
     from .preset import load_preset
 
-    if output is not None and len(inputs) > 1:
-        err.print("error: --output takes one input; process several into their default names")
-        raise typer.Exit(EXIT_USAGE)
+    targets = _targets(inputs, preset, output, out_dir, fmt)
     try:
-        graph = load_preset(preset, allowed_plugin_dirs=allow_plugin_dir)
-        for source in inputs:
-            target = output or _default_output(source, preset)
-            written = process_file(graph, source, target, overwrite=overwrite)
-            if not quiet:
-                out.print(f"wrote {written}", highlight=False)
+        graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
         _fail(error)
+    if limit:
+        from aural_fx_plugins.limiter import TruePeakLimiter
+
+        graph = Chain([graph, TruePeakLimiter(ceiling_db=-1.0)])
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    status = EXIT_OK
+    with _Bars(out.is_terminal and not quiet) as bars:
+        for source, target in zip(inputs, targets):
+            try:
+                result = process_file(
+                    graph, source, target, overwrite=overwrite, format=fmt.value if fmt else None,
+                    bit_depth=bit_depth.value if bit_depth else None, quality=quality,
+                    sample_rate=sample_rate, num_channels=channels, progress=bars.for_file(source.name),
+                )
+            except AuralFxError as error:
+                status = max(status, _report(error))
+                continue
+            _report_file(result, quiet)
+    if status and len(inputs) > 1:
+        _say("error:", "bold red", f"some of the {len(inputs)} inputs failed (see above)")
+    raise typer.Exit(status)
+
+
+# -- inspection ----------------------------------------------------------------------------
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
+    """A table whose cells are plain text (brackets in them are not rich markup)."""
+    table = Table(*headers)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
 
 
 @app.command()
@@ -94,14 +293,12 @@ def effects() -> None:
         registry = default_registry()
     except AuralFxError as error:
         _fail(error)
-    table = Table("effect", "plugin", "summary")
-    for name, effect in registry.effects.items():
-        table.add_row(name, effect.plugin, effect.summary)
-    out.print(table)
+    rows = [(name, effect.plugin, effect.summary) for name, effect in sorted(registry.effects.items())]
+    out.print(_table(("effect", "plugin", "summary"), rows))
 
 
 @app.command()
-def describe(effect: str = typer.Argument(..., help="Effect name, e.g. compressor.")) -> None:
+def describe(effect: str = typer.Argument(..., help="Effect name, e.g. compressor.", autocompletion=_effect_names)) -> None:
     """Show an effect's parameters: type, range, default, unit and description."""
     from .plugins import default_registry
 
@@ -109,30 +306,31 @@ def describe(effect: str = typer.Argument(..., help="Effect name, e.g. compresso
         info = default_registry().get(effect)
     except AuralFxError as error:
         _fail(error)
-    out.print(f"[bold]{info.name}[/] ({info.plugin}): {info.summary}", highlight=False)
-    table = Table("parameter", "type", "range", "default", "unit", "description")
+    out.print(Text.assemble((info.name, "bold"), f" ({info.plugin}): {info.summary}"))
+    rows = []
     for p in info.parameters:
         low = "" if p.minimum is None else f"{p.minimum:g}"
         high = "" if p.maximum is None else f"{p.maximum:g}"
         span = f"{low} .. {high}" if (low or high) else ""
         default = "(required)" if repr(p.default) == "PydanticUndefined" else str(p.default)
-        table.add_row(p.name, p.type, span, default, p.unit, p.description)
-    out.print(table)
+        rows.append((p.name, p.type, span, default, p.unit, p.description))
+    out.print(_table(("parameter", "type", "range", "default", "unit", "description"), rows))
 
 
 @app.command()
 def validate(
     preset: Path = typer.Argument(..., help="The preset (.yaml)."),
+    overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, as in 'run'."),
     allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", help="Allow VST3 plugins from this folder."),
 ) -> None:
     """Check a preset: syntax, schema, effects, parameters and plugins."""
     from .preset import load_preset
 
     try:
-        graph = load_preset(preset, allowed_plugin_dirs=allow_plugin_dir)
+        graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
         _fail(error)
-    out.print(f"{preset}: valid ({len(graph)} nodes)", highlight=False)
+    out.print(Text(f"{preset}: valid ({len(graph)} nodes)"))
 
 
 @app.command()
@@ -144,13 +342,14 @@ def plugins() -> None:
         registry = default_registry()
     except AuralFxError as error:
         _fail(error)
-    table = Table("plugin", "version", "effects", "status")
+    rows = []
     for record in registry.plugins:
         status = "disabled" if record.disabled else (f"failed: {record.error}" if record.error else "ok")
-        table.add_row(record.name, record.version, str(len(record.effects)), status)
-    out.print(table)
+        rows.append((record.name, record.version, str(len(record.effects)), status))
+    out.print(_table(("plugin", "version", "effects", "status"), rows))
 
 
+# -- entry point ---------------------------------------------------------------------------
 def _plugin_commands() -> None:
     from .plugins import default_registry
 
@@ -160,14 +359,32 @@ def _plugin_commands() -> None:
         pass  # reported by the commands that need the registry
 
 
-def main() -> None:
+def _usage_line(error: UsageError) -> str:
+    message = " ".join(error.format_message().replace("Value error, ", "").split())
+    command = error.ctx.command_path if error.ctx is not None else "aural-fx"
+    return f"{message} (see '{command} --help')"
+
+
+def main(args: list[str] | None = None) -> None:
     """Console-script entry point."""
     _plugin_commands()
     try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        code = app(args=args, standalone_mode=False, prog_name="aural-fx")
+    except UsageError as error:
+        if type(error).__name__ == "NoArgsIsHelpError" and error.ctx is not None:
+            out.print(error.ctx.get_help(), markup=False)  # plain 'aural-fx': the help
+            sys.exit(EXIT_USAGE)
+        if _debug():
+            raise
+        _say("error:", "bold red", _usage_line(error))
+        code = EXIT_USAGE
+    except ClickException as error:
+        _say("error:", "bold red", error.format_message())
+        code = error.exit_code
+    except (Abort, KeyboardInterrupt):
+        _say("interrupted", "bold red", "")
+        code = EXIT_INTERRUPTED
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

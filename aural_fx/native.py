@@ -12,12 +12,15 @@ the GIL). Two facts of pedalboard 0.9 shape the streaming path:
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pedalboard
 
+from .errors import ParameterError
 from .node import MAX_FLUSH_SECONDS, Node
 
-__all__ = ["NativeSegment", "supports_channels"]
+__all__ = ["NativeSegment", "supports_channels", "check_frequencies"]
 
 
 def supports_channels(plugin: pedalboard.Plugin, num_channels: int, sample_rate: float) -> bool:
@@ -33,6 +36,26 @@ def supports_channels(plugin: pedalboard.Plugin, num_channels: int, sample_rate:
     return True
 
 
+_FREQUENCIES = ("cutoff_frequency_hz", "cutoff_hz", "centre_frequency_hz")
+"""Built-in plugin parameters that must stay below the Nyquist frequency (a high-pass filter
+tuned above it blows up to infinity)."""
+
+
+def check_frequencies(plugin: pedalboard.Plugin, sample_rate: float) -> None:
+    """Refuse a built-in filter tuned at or above the Nyquist frequency of ``sample_rate``."""
+    if isinstance(plugin, pedalboard.VST3Plugin):
+        return
+    nyquist = sample_rate / 2
+    for name in _FREQUENCIES:
+        value = getattr(plugin, name, None)
+        if isinstance(value, (int, float)) and value >= nyquist:
+            effect = re.sub(r"(?<!^)(?=[A-Z])", "_", type(plugin).__name__).lower()
+            raise ParameterError(
+                f"{effect}.{name}: {value:g} Hz is at or above the Nyquist frequency of "
+                f"{sample_rate:g} Hz audio ({nyquist:g} Hz)"
+            )
+
+
 class NativeSegment(Node):
     """A run of native plugins processed by one ``pedalboard.Pedalboard``."""
 
@@ -45,6 +68,8 @@ class NativeSegment(Node):
         self._latency: int | None = None
 
     def _start(self, sample_rate: float, num_channels: int, buffer_size: int) -> None:
+        for plugin in self.plugins:
+            check_frequencies(plugin, sample_rate)
         self._pending = np.zeros((num_channels, 0), np.float32)
         self._primed = False
         self._latency = None
