@@ -76,7 +76,7 @@ def process_file(
     sample_rate: int | None = None,
     num_channels: int | None = None,
     buffer_size: int = 8192,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, float], None] | None = None,
 ) -> FileResult:
     """Process ``input_path`` through ``graph`` into ``output_path``, streaming.
 
@@ -91,7 +91,7 @@ def process_file(
             compression level).
         sample_rate: resample the input to this rate before processing.
         num_channels: mix the input down to mono (1), or copy a mono input to this many.
-        progress: called with (frames done, total frames) after each block.
+        progress: called with (seconds done, seconds in all) of input after each block.
     """
     source, target = Path(input_path), Path(output_path)
     regular = not target.exists() or target.is_file()
@@ -206,7 +206,7 @@ def _stream(graph, reader, convert, writer, result: FileResult, clips: bool, buf
         result.frames_in += block.shape[1]
         _write(writer, _processed(graph, block, rate, buffer_size), result, clips)
         if progress:
-            progress(result.frames_in, max(total, result.frames_in))
+            progress(result.frames_in / rate, max(total, result.frames_in) / rate)
     rest = _processed(graph, None, rate, buffer_size)
     if rest.size:
         _write(writer, rest.reshape(result.num_channels, -1), result, clips)

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -184,21 +194,27 @@ class _Bars:
         if self.progress is not None:
             self.progress.stop()
 
-    def for_file(self, name: str):
+    @contextmanager
+    def for_file(self, name: str) -> Iterator[Callable[[float, float], None] | None]:
+        """A progress callback for one file; its bar goes away when the file is done."""
         progress = self.progress
         if progress is None:
-            return None
-        task = None
+            yield None
+            return
+        task: list[TaskID] = []
 
         def update(done: float, total: float) -> None:
-            nonlocal task
             if total < PROGRESS_MIN_SECONDS:
                 return
-            if task is None:
-                task = progress.add_task(name, total=total)
-            progress.update(task, completed=done, total=total)
+            if not task:
+                task.append(progress.add_task(name, total=total))
+            progress.update(task[0], completed=done, total=total)
 
-        return update
+        try:
+            yield update
+        finally:
+            if task:
+                progress.remove_task(task[0])
 
 
 def _report_file(result, quiet: bool) -> None:
@@ -261,11 +277,12 @@ def run(
     with _Bars(out.is_terminal and not quiet) as bars:
         for source, target in zip(inputs, targets):
             try:
-                result = process_file(
-                    graph, source, target, overwrite=overwrite, format=fmt.value if fmt else None,
-                    bit_depth=bit_depth.value if bit_depth else None, quality=quality,
-                    sample_rate=sample_rate, num_channels=channels, progress=bars.for_file(source.name),
-                )
+                with bars.for_file(source.name) as progress:
+                    result = process_file(
+                        graph, source, target, overwrite=overwrite, format=fmt.value if fmt else None,
+                        bit_depth=bit_depth.value if bit_depth else None, quality=quality,
+                        sample_rate=sample_rate, num_channels=channels, progress=progress,
+                    )
             except AuralFxError as error:
                 status = max(status, _report(error))
                 continue
@@ -384,7 +401,19 @@ def main(args: list[str] | None = None) -> None:
     except (Abort, KeyboardInterrupt):
         _say("interrupted", "bold red", "")
         code = EXIT_INTERRUPTED
+    _quiet_teardown()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _quiet_teardown() -> None:
+    """Silence stderr for interpreter shutdown: VST3 plugins built with DPF (zam-plugins)
+    print reference-count warnings when they are destroyed, after aural-fx has finished."""
+    if _debug():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
 
 
 if __name__ == "__main__":

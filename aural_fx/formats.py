@@ -6,6 +6,7 @@ integer WAV (pedalboard writes 32-bit WAV as float), which goes through libsndfi
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,42 @@ class _SoundFileWriter:
         self._file.close()
 
 
+class _ForwardOnly(io.RawIOBase):
+    """A pipe that encoders may seek on: writes behind the end (header fix-ups of mp3, ogg
+    and flac encoders, which streams do without) are dropped."""
+
+    def __init__(self, pipe: BinaryIO) -> None:
+        super().__init__()
+        self._pipe = pipe
+        self._end = 0
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._end}[whence]
+        self._position = base + offset
+        return self._position
+
+    def write(self, data) -> int:
+        size = len(data)
+        if self._position == self._end:
+            self._pipe.write(data)
+            self._end += size
+        self._position += size
+        return size
+
+    def flush(self) -> None:
+        self._pipe.flush()
+
+
 def open_writer(
     handle: BinaryIO,
     fmt: OutputFormat,
@@ -199,11 +236,13 @@ def open_writer(
         )
     if quality is not None and not fmt.quality_hint:
         raise AudioError(f"--quality: {fmt.name} has no quality setting")
-    if not fmt.lossy and fmt.name != "ogg" and not handle.seekable():
-        raise AudioError(
-            f"{name}: cannot stream {fmt.name} to a pipe (it goes back to finish the header); "
-            "write to a file, or use --format mp3 or ogg"
-        )
+    if not handle.seekable():
+        if fmt.name in ("wav", "aiff"):
+            raise AudioError(
+                f"{name}: cannot stream {fmt.name} to a pipe (its header needs the final length); "
+                "write to a file, or use --format flac, mp3 or ogg"
+            )
+        handle = _ForwardOnly(handle)
     if bit_depth == "32" and fmt.name == "wav":
         return _SoundFileWriter(handle, sample_rate, num_channels)
     depth = {"16": 16, "24": 24, "32": 32, "float": 32, None: 16}[bit_depth]

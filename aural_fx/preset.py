@@ -88,8 +88,11 @@ def load_preset(
     except (OSError, UnicodeDecodeError) as error:
         raise PresetError(f"{path}: cannot read preset: {error}") from None
     document = parse_preset(text, source=str(path))
-    for key, value in (overrides or {}).items():
-        apply_override(document, key, value)
+    try:
+        for key, value in (overrides or {}).items():
+            apply_override(document, key, value)
+    except PresetError as error:
+        raise PresetError(f"{path}: {error}") from None
     return graph_from_document(
         document,
         base_dir=path.parent,
@@ -219,12 +222,24 @@ def graph_from_document(
     base_dir: str | Path = ".",
     allowed_plugin_dirs: Iterable[str | Path] = (),
     registry: Registry | None = None,
-    source: str = "<preset>",
+    source: str | None = None,
 ) -> Chain:
-    """Validate a preset document and build its graph."""
+    """Validate a preset document and build its graph; errors start with ``source`` (the
+    preset's file name) when it is given."""
+    try:
+        return _build_graph(document, Path(base_dir), allowed_plugin_dirs, registry)
+    except PresetError as error:
+        if source is None:
+            raise
+        raise PresetError(f"{source}: {error}") from None
+
+
+def _build_graph(
+    document: Mapping[str, Any], base_dir: Path, allowed_plugin_dirs: Iterable[str | Path], registry: Registry | None
+) -> Chain:
     version = document.get("aural_fx")
     if version is None:
-        raise PresetError(f"{source}: missing 'aural_fx: {SCHEMA_VERSION}' (the preset schema version)")
+        raise PresetError(f"missing 'aural_fx: {SCHEMA_VERSION}' (the preset schema version)")
     if version != SCHEMA_VERSION or isinstance(version, bool):
         raise PresetError(
             f"aural_fx: unsupported preset schema version {version!r} (this aural-fx reads version {SCHEMA_VERSION})"
@@ -233,14 +248,14 @@ def graph_from_document(
         if key not in TOP_KEYS:
             raise PresetError(f"{key}: unknown top-level key{suggest(str(key), TOP_KEYS)}")
     if "chain" not in document:
-        raise PresetError(f"{source}: missing 'chain' (the list of effects)")
+        raise PresetError("missing 'chain' (the list of effects)")
     keep_tail = document.get("keep_tail", False)
     if not isinstance(keep_tail, bool):
         raise PresetError(f"keep_tail: must be true or false, got {keep_tail!r}")
     name = document.get("name", "")
     if not isinstance(name, str):
         raise PresetError(f"name: must be text, got {name!r}")
-    builder = _Builder(Path(base_dir), allowed_plugin_dirs, registry or default_registry())
+    builder = _Builder(base_dir, allowed_plugin_dirs, registry or default_registry())
     try:
         nodes = builder.nodes(document["chain"], "chain")
     except ParameterError as error:

@@ -19,13 +19,12 @@ start, so streaming in any block sizes gives the same bits as one call.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
-from scipy.signal import firwin, upfirdn
 
 import aural_fx
 from aural_fx import Params, Processor, param
@@ -46,12 +45,12 @@ _RELEASE_CHUNK = 4096
 start (fewer when the release is so short that the chunk's scale factors would overflow)."""
 
 
+@functools.cache
 def _interpolator() -> np.ndarray:
+    from scipy.signal import firwin  # scipy.signal takes half a second to import: only when used
+
     taps = 2 * OVERSAMPLING * _HALF_SPAN + 1
     return OVERSAMPLING * firwin(taps, 1.0 / OVERSAMPLING, window=("kaiser", 8.0))
-
-
-_FIR = _interpolator()
 
 
 def _interpolated_peaks(history_and_block: np.ndarray, count: int) -> np.ndarray:
@@ -62,7 +61,9 @@ def _interpolated_peaks(history_and_block: np.ndarray, count: int) -> np.ndarray
     sample after); a parabola through each point and its neighbours finds the apex between
     points, so the continuous peak is not under-read by up to 0.5 dB near the top of the band.
     """
-    up = upfirdn(_FIR, history_and_block, up=OVERSAMPLING, axis=1)
+    from scipy.signal import upfirdn
+
+    up = upfirdn(_interpolator(), history_and_block, up=OVERSAMPLING, axis=1)
     first = OVERSAMPLING * _HISTORY - 1
     points = up[:, first : first + OVERSAMPLING * count]
     before = up[:, first - 1 : first - 1 + OVERSAMPLING * count]
@@ -142,6 +143,8 @@ class TruePeakLimiter(Processor):
 
     def _hold(self, needed: np.ndarray) -> np.ndarray:
         """Smallest needed gain over the last ``window + 1`` samples."""
+        from scipy.ndimage import minimum_filter1d
+
         joined = np.concatenate([self._needed, needed])
         width = self._window + 1 + 2 * _GUARD
         self._needed = joined[-(width - 1) :]

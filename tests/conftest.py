@@ -72,3 +72,31 @@ def test_registry():
 
     manager, records = aural_fx.get_plugin_manager([TestEffects])
     return aural_fx.build_registry(manager, records)
+
+
+# -- the command line, run for real ----------------------------------------------------------
+ROOT = Path(__file__).parent.parent
+
+
+def run_cli(*args, cwd=ROOT, env=None):
+    """Run ``aural-fx ARGS`` in a fresh process; return the CompletedProcess (text)."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "COLUMNS": "100", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "aural_fx.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=environment
+    )
+
+
+def write_preset(folder: Path, text: str, name: str = "p.yaml") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def gain_preset(tmp_path):
+    """A preset that raises the level by 6 dB."""
+    return write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: gain\n    params: {gain_db: 6}\n", "louder.yaml")
