@@ -158,4 +158,4 @@ def test_third_party_plugin_package_is_loaded_from_its_entry_point(installed_dem
     assert records.stdout.strip() == "[('broken', \"ModuleNotFoundError: No module named 'a_module_that_is_not_installed'\")]"
     blocked = _run(["-m", "aural_fx.cli", "validate", str(preset)], installed_demo_plugin, AURAL_FX_DISABLE_PLUGINS="demo")
     assert blocked.returncode == 3
-    assert blocked.stderr.strip() == "error: chain[0].effect: unknown effect 'demo_slap_echo'"
+    assert blocked.stderr.strip() == f"error: {preset}: chain[0].effect: unknown effect 'demo_slap_echo'"
