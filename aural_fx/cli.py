@@ -90,7 +90,7 @@ def _exit_code(error: AuralFxError) -> int:
 
 def _say(label: str, style: str, message: str) -> None:
     """One line on stderr: a coloured label, then the message as plain text."""
-    err.print(Text.assemble((label, style), " ", message))
+    err.print(Text.assemble((label, style), f" {message}" if message else ""))
 
 
 def _report(error: AuralFxError) -> int:
@@ -399,8 +399,9 @@ def main(args: list[str] | None = None) -> None:
         _say("error:", "bold red", error.format_message())
         code = error.exit_code
     except (Abort, KeyboardInterrupt):
-        _say("interrupted", "bold red", "")
         code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this exit code
+        _say("interrupted", "bold red", "")
     _quiet_teardown()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

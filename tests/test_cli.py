@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +151,22 @@ def test_compressed_formats_stream_to_a_pipe_through_dev_stdout(tmp_path, gain_p
     assert wav.returncode == 3
     assert wav.stderr == ("error: /dev/stdout: cannot stream wav to a pipe (its header needs the final length); "
                           "write to a file, or use --format flac, mp3 or ogg\n")
+
+
+def test_ctrl_c_leaves_nothing_behind(tmp_path):
+    preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: pitch_shift\n    params: {semitones: 3}\n")
+    source = save(tmp_path / "long.wav", music(600.0, channels=1))
+    process = subprocess.Popen([sys.executable, "-m", "aural_fx.cli", "run", str(preset), str(source)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(200):  # wait until it is writing
+        if list(tmp_path.glob(".*partial*")):
+            break
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".*partial*")), "the run never started writing"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and out == "" and err == "interrupted\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.wav", "p.yaml"]
 
 
 # -- formats ----------------------------------------------------------------------------------
@@ -342,14 +360,16 @@ def test_help_documents_the_exit_codes_and_usage_errors_are_one_line():
     assert bare.returncode == 2 and "Usage: aural-fx" in bare.stdout
 
 
+def complete(*words: str, instruction: str = "complete_bash") -> subprocess.CompletedProcess:
+    """Ask the CLI what bash would get (click's completion protocol, as the installed script does)."""
+    env = {**os.environ, "_AURAL_FX_COMPLETE": instruction, "COMP_WORDS": " ".join(("aural-fx",) + words),
+           "COMP_CWORD": str(len(words))}
+    return subprocess.run([sys.executable, "-c", "from aural_fx.cli import main; main()"], capture_output=True,
+                          text=True, env=env, cwd=ROOT)
+
+
 def test_shell_completion():
-    script = run_cli("--show-completion", "bash").stdout
-    assert "_AURAL_FX_COMPLETE=complete_bash" in script
-    env = {"_AURAL_FX_COMPLETE": "complete_bash", "COMP_WORDS": "aural-fx describe compr", "COMP_CWORD": "2"}
-    completed = subprocess.run([sys.executable, "-c", "from aural_fx.cli import main; main()"], capture_output=True,
-                               text=True, env={**os.environ, **env}, cwd=ROOT)
-    assert completed.stdout.split() == ["compressor"]
-    env = {"_AURAL_FX_COMPLETE": "complete_bash", "COMP_WORDS": "aural-fx va", "COMP_CWORD": "1"}
-    completed = subprocess.run([sys.executable, "-c", "from aural_fx.cli import main; main()"], capture_output=True,
-                               text=True, env={**os.environ, **env}, cwd=ROOT)
-    assert completed.stdout.split() == ["validate"]
+    assert "complete -o default -F _aural_fx_completion aural-fx" in complete(instruction="source_bash").stdout
+    assert complete("describe", "compr").stdout.split() == ["compressor"]
+    assert complete("va").stdout.split() == ["validate"]
+    assert complete("run", "presets/voice-polish.yaml", "x.wav", "--form").stdout.split() == ["--format"]
