@@ -94,7 +94,7 @@ def process_file(
         progress: called with (seconds done, seconds in all) of input after each block.
     """
     source, target = Path(input_path), Path(output_path)
-    regular = not target.exists() or target.is_file()
+    regular = not _is_device(target) and (not target.exists() or target.is_file())
     _check_target(source, target, regular, overwrite)
     with ExitStack() as stack:
         reader = stack.enter_context(_open_input(source, sample_rate))
@@ -127,6 +127,12 @@ def process_file(
                 temporary.unlink(missing_ok=True)
             raise
     return result
+
+
+def _is_device(path: Path) -> bool:
+    """Paths in /dev and /proc (``/dev/stdout`` may point at a regular file) are written
+    directly: aural-fx never creates files there."""
+    return Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",))
 
 
 def _check_target(source: Path, target: Path, regular: bool, overwrite: bool) -> None:

@@ -7,6 +7,7 @@ output path), 4 processing failure (an effect failed, the disk filled up), 130 i
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -217,7 +218,18 @@ class _Bars:
                 progress.remove_task(task[0])
 
 
-def _report_file(result, quiet: bool) -> None:
+def _is_stdout(target: Path) -> bool:
+    """Whether ``target`` is this process's standard output (``-``, ``/dev/stdout``, ...)."""
+    if str(target) in ("-", "/dev/stdout"):
+        return True
+    try:
+        named, ours = os.stat(target), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(named.st_mode) and (named.st_dev, named.st_ino) == (ours.st_dev, ours.st_ino)
+
+
+def _report_file(result, quiet: bool, notes: Console) -> None:
     from .audio import timestamp
 
     if result.repaired:
@@ -231,7 +243,7 @@ def _report_file(result, quiet: bool) -> None:
             "--limit adds a true-peak limiter at -1 dBTP"
         )
     if not quiet:
-        out.print(Text(f"wrote {result.output}"))
+        notes.print(Text(f"wrote {result.output}"))
 
 
 def _db(value: float) -> float:
@@ -244,7 +256,7 @@ def _db(value: float) -> float:
 def run(
     preset: Path = typer.Argument(..., help="The preset (.yaml).", dir_okay=False),
     inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input only).", rich_help_panel="Output"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input only); - is standard output.", rich_help_panel="Output"),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
     overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, e.g. chain.1.params.ratio=4."),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: the output's extension, else the input's).", rich_help_panel="Output"),
@@ -262,7 +274,11 @@ def run(
     from .graph import Chain
     from .preset import load_preset
 
+    if output is not None and str(output) == "-":
+        output = Path("/dev/stdout")
     targets = _targets(inputs, preset, output, out_dir, fmt)
+    audio_on_stdout = any(_is_stdout(target) for target in targets)
+    notes = err if audio_on_stdout else out  # keep text out of audio written to stdout
     try:
         graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
@@ -274,7 +290,7 @@ def run(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     status = EXIT_OK
-    with _Bars(out.is_terminal and not quiet) as bars:
+    with _Bars(out.is_terminal and not quiet and not audio_on_stdout) as bars:
         for source, target in zip(inputs, targets):
             try:
                 with bars.for_file(source.name) as progress:
@@ -286,7 +302,7 @@ def run(
             except AuralFxError as error:
                 status = max(status, _report(error))
                 continue
-            _report_file(result, quiet)
+            _report_file(result, quiet, notes)
     if status and len(inputs) > 1:
         _say("error:", "bold red", f"some of the {len(inputs)} inputs failed (see above)")
     raise typer.Exit(status)

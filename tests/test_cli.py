@@ -137,9 +137,10 @@ def test_write_to_dev_null_needs_no_temporary_file(tmp_path, gain_preset):
 @pytest.mark.parametrize("fmt", ["mp3", "ogg", "flac"])
 def test_compressed_formats_stream_to_a_pipe_through_dev_stdout(tmp_path, gain_preset, fmt):
     source = save(tmp_path / "in.wav", music(0.5))
-    command = [sys.executable, "-m", "aural_fx.cli", "run", str(gain_preset), str(source), "-o", "/dev/stdout", "-f", fmt, "-q"]
+    command = [sys.executable, "-m", "aural_fx.cli", "run", str(gain_preset), str(source), "-o", "-", "-f", fmt]
     piped = subprocess.run(command, capture_output=True)
     assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == b"wrote /dev/stdout\n"  # notes go to stderr: stdout is pure audio
     with AudioFile(io.BytesIO(piped.stdout)) as f:
         assert f.samplerate == RATE and f.num_channels == 2
         decoded = f.read(RATE)
@@ -147,7 +148,7 @@ def test_compressed_formats_stream_to_a_pipe_through_dev_stdout(tmp_path, gain_p
         np.testing.assert_allclose(decoded, expected(gain_preset, music(0.5), RATE), atol=2**-23)
     else:
         assert decoded.shape[1] >= RATE // 2
-    wav = subprocess.run(command[:-3] + ["-f", "wav", "-q"], capture_output=True, text=True)
+    wav = subprocess.run(command[:-2] + ["-f", "wav"], capture_output=True, text=True)
     assert wav.returncode == 3
     assert wav.stderr == ("error: /dev/stdout: cannot stream wav to a pipe (its header needs the final length); "
                           "write to a file, or use --format flac, mp3 or ogg\n")
@@ -167,6 +168,16 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130 and out == "" and err == "interrupted\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.wav", "p.yaml"]
+
+
+def test_wav_to_stdout_redirected_to_a_file(tmp_path, gain_preset):
+    source = save(tmp_path / "in.wav", music(0.5))
+    redirected = tmp_path / "redirected.wav"
+    with open(redirected, "wb") as stdout:
+        done = subprocess.run([sys.executable, "-m", "aural_fx.cli", "run", str(gain_preset), str(source), "-o", "/dev/stdout",
+                               "--bit-depth", "float"], stdout=stdout, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0 and done.stderr == "wrote /dev/stdout\n"
+    np.testing.assert_array_equal(load(redirected)[0], expected(gain_preset, music(0.5), RATE))
 
 
 # -- formats ----------------------------------------------------------------------------------
