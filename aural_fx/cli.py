@@ -254,22 +254,22 @@ def _db(value: float) -> float:
 
 @app.command()
 def run(
-    preset: Path = typer.Argument(..., help="The preset (.yaml).", dir_okay=False),
-    inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one input only); - is standard output.", rich_help_panel="Output"),
-    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
+    preset: Path = typer.Argument(..., help="The preset (.yaml).", metavar="PRESET", dir_okay=False),
+    inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3).", metavar="INPUT"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (one input only); - is standard output.", rich_help_panel="Output"),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", metavar="DIR", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
     overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, e.g. chain.1.params.ratio=4."),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: the output's extension, else the input's).", rich_help_panel="Output"),
-    sample_rate: Optional[int] = typer.Option(None, "--sample-rate", "-r", min=1000, max=768000, help="Resample the input to this rate (Hz) before processing.", rich_help_panel="Output"),
-    channels: Optional[int] = typer.Option(None, "--channels", "-c", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output"),
+    sample_rate: Optional[int] = typer.Option(None, "--sample-rate", "-r", metavar="HZ", min=1000, max=768000, help="Resample the input to this rate (Hz) before processing.", rich_help_panel="Output"),
+    channels: Optional[int] = typer.Option(None, "--channels", "-c", metavar="N", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output"),
     bit_depth: Optional[BitDepth] = typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output"),
-    quality: Optional[str] = typer.Option(None, "--quality", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output"),
+    quality: Optional[str] = typer.Option(None, "--quality", metavar="QUALITY", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output"),
     limit: bool = typer.Option(False, "--limit", help="End with a true-peak limiter at -1 dBTP.", rich_help_panel="Output"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never the input)."),
-    allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", help="Let the preset load VST3 plugins from this folder."),
+    allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Let the preset load VST3 plugins from this folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or 'wrote' lines; warnings and errors still print."),
 ) -> None:
-    """Process INPUTS through PRESET; each output goes next to its input as NAME.PRESET.EXT."""
+    """Process each INPUT through PRESET; each output goes next to its input as NAME.PRESET.EXT."""
     from .audio import process_file
     from .graph import Chain
     from .preset import load_preset
@@ -331,7 +331,9 @@ def effects() -> None:
 
 
 @app.command()
-def describe(effect: str = typer.Argument(..., help="Effect name, e.g. compressor.", autocompletion=_effect_names)) -> None:
+def describe(
+    effect: str = typer.Argument(..., help="Effect name, e.g. compressor.", metavar="EFFECT", autocompletion=_effect_names),
+) -> None:
     """Show an effect's parameters: type, range, default, unit and description."""
     from .plugins import default_registry
 
@@ -352,9 +354,9 @@ def describe(effect: str = typer.Argument(..., help="Effect name, e.g. compresso
 
 @app.command()
 def validate(
-    preset: Path = typer.Argument(..., help="The preset (.yaml)."),
+    preset: Path = typer.Argument(..., help="The preset (.yaml).", metavar="PRESET"),
     overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, as in 'run'."),
-    allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", help="Allow VST3 plugins from this folder."),
+    allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Allow VST3 plugins from this folder."),
 ) -> None:
     """Check a preset: syntax, schema, effects, parameters and plugins."""
     from .preset import load_preset
