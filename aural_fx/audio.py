@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -96,8 +96,7 @@ def process_file(
     source, target = Path(input_path), Path(output_path)
     regular = not _is_device(target) and (not target.exists() or target.is_file())
     _check_target(source, target, regular, overwrite)
-    with ExitStack() as stack:
-        reader = stack.enter_context(_open_input(source, sample_rate))
+    with _open_input(source, sample_rate) as reader:
         rate = int(round(reader.samplerate))
         channels = num_channels or reader.num_channels
         convert = _channel_converter(source, reader.num_channels, channels)
@@ -105,21 +104,10 @@ def process_file(
         depth = bit_depth or fmt.default_bit_depth(bit_depth_of(reader))
         result = FileResult(source, target, fmt.name, rate, channels, depth)
         temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}")
-        written = temporary if regular else target
-        handle = _open_output(written, target, regular)
         try:
-            try:
-                writer = open_writer(handle, fmt, rate, channels, depth, quality, target)
-                try:
+            with _closing(_open_output(temporary if regular else target, target, regular), target) as handle:
+                with _closing(open_writer(handle, fmt, rate, channels, depth, quality, target), target) as writer:
                     _stream(graph, reader, convert, writer, result, fmt.clips(depth), buffer_size, progress)
-                except BaseException:
-                    _close_quietly(writer)
-                    raise
-                _close(writer, target)
-            except BaseException:
-                _close_quietly(handle)
-                raise
-            _close(handle, target)
             if regular:
                 os.replace(temporary, target)
         except BaseException:
@@ -258,19 +246,21 @@ def _write(writer, audio: np.ndarray, result: FileResult, clips: bool) -> None:
     result.frames_out += audio.shape[1]
 
 
-def _close(closeable, target: Path) -> None:
-    """Close a writer or file; a failure (the disk filled up) is a processing error."""
+@contextmanager
+def _closing(closeable, target: Path):
+    """Close a writer or file at the end; a failure to close (the disk filled up) is a
+    processing error, unless another error is already on its way (that one is reported)."""
+    try:
+        yield closeable
+    except BaseException:
+        try:
+            closeable.close()
+        except Exception:
+            pass
+        raise
     try:
         closeable.close()
     except Exception as error:
         cause = error.__cause__ or error.__context__ or error
         reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else _reason(cause)
         raise ProcessingError(f"{target}: cannot write output: {reason}") from None
-
-
-def _close_quietly(closeable) -> None:
-    """Close after another error, which is the one to report."""
-    try:
-        closeable.close()
-    except Exception:
-        pass
