@@ -3,6 +3,7 @@
 # Usage: bash tools/setup.sh [dev]     ("dev" adds the test tools and Debian's zam-plugins)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PIP_ROOT_USER_ACTION=ignore  # installing as root (containers, CI) is expected here
 # The CPU build of torch first, pinned, so that no dependency pulls the CUDA wheels.
 python3 -m pip install --quiet torch==2.13.0
 if [ "${1:-}" = "dev" ]; then
