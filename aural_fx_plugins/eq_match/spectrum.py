@@ -1,0 +1,256 @@
+"""Long-term average spectra for EQ matching: whole tracks or chosen segments, silence ignored.
+
+A spectrum is measured with Welch's method (Hann frames of about a third of a second, half
+overlapping) and resampled onto a fixed grid of 48 points per octave from 20 Hz to 20 kHz, so
+tracks at different sample rates compare point by point (points above a track's Nyquist
+frequency are NaN). Frames are gated as ITU-R BS.1770 gates loudness: frames quieter than
+-70 dBFS, then frames more than 20 dB below the mean of the rest, are left out, so silence and
+fades do not tilt the balance. Files are read in blocks; memory does not grow with length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pedalboard.io import AudioFile
+
+from aural_fx.errors import AudioError, ParameterError
+
+__all__ = [
+    "GRID",
+    "Spectrum",
+    "Segment",
+    "parse_segments",
+    "file_spectrum",
+    "array_spectrum",
+    "smooth",
+    "CHANNEL_MODES",
+]
+
+POINTS_PER_OCTAVE = 48
+GRID = 20.0 * 2.0 ** (np.arange(int(np.log2(20000 / 20) * POINTS_PER_OCTAVE) + 1) / POINTS_PER_OCTAVE)
+"""The frequencies (Hz) every spectrum is given at."""
+ABSOLUTE_GATE_DB = -70.0
+RELATIVE_GATE_DB = -20.0
+CHANNEL_MODES = ("linked", "mid_side", "independent")
+
+Segment = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Long-term average power on ``GRID``, in dB, one row per channel view."""
+
+    power_db: np.ndarray
+    """``(views, len(GRID))``: one view when linked, mid and side, or one per channel."""
+    sample_rate: float
+    seconds: float
+    """Audio time that passed the gate."""
+
+
+def parse_segments(value: object, where: str) -> list[Segment] | None:
+    """``None`` (whole track), ``"1:00-1:30"``, ``"60-90, 120-135"``, ``[60, 90]`` or
+    ``[[60, 90], [120, 135]]`` to a list of (start, end) seconds."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        pairs = [_parse_text_segment(part.strip(), where) for part in value.split(",") if part.strip()]
+    elif isinstance(value, Sequence) and len(value) == 2 and all(_is_number(v) for v in value):
+        pairs = [(float(value[0]), float(value[1]))]
+    elif isinstance(value, Sequence) and value and all(isinstance(v, Sequence) and not isinstance(v, str) for v in value):
+        pairs = [tuple(parse_segments(list(v), where)[0]) for v in value]  # type: ignore[index]
+    else:
+        raise ParameterError(f"{where}: expected START-END in seconds or m:ss, or a list of them, got {value!r}")
+    for start, end in pairs:
+        if start < 0 or end <= start:
+            raise ParameterError(f"{where}: a segment must end after it starts, at or after 0, got {start:g}-{end:g} s")
+    if not pairs:
+        raise ParameterError(f"{where}: no segment given")
+    return pairs
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _parse_text_segment(text: str, where: str) -> Segment:
+    match = re.fullmatch(r"\s*([0-9:.]+)\s*-\s*([0-9:.]+)\s*", text)
+    if not match:
+        raise ParameterError(f"{where}: expected START-END such as 1:00-1:30 or 60-90, got '{text}'")
+    return _seconds(match.group(1), where), _seconds(match.group(2), where)
+
+
+def _seconds(text: str, where: str) -> float:
+    try:
+        parts = [float(p) for p in text.split(":")]
+    except ValueError:
+        raise ParameterError(f"{where}: '{text}' is not a time (seconds, m:ss or h:mm:ss)") from None
+    if len(parts) > 3:
+        raise ParameterError(f"{where}: '{text}' is not a time (seconds, m:ss or h:mm:ss)")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def _frame_size(sample_rate: float) -> int:
+    """Power-of-two frame of about a third of a second (16384 at 48 kHz)."""
+    return int(2 ** np.ceil(np.log2(sample_rate / 3)))
+
+
+class _Accumulator:
+    """Gated Welch averaging. Spectra are summed in 0.5 dB bins of frame level, so the
+    relative gate (known only at the end) can be applied without keeping every frame."""
+
+    STEP_DB = 0.5
+    BINS = int((0.0 - ABSOLUTE_GATE_DB + 30.0) / STEP_DB)
+
+    def __init__(self, sample_rate: float, mode: str) -> None:
+        self.size = _frame_size(sample_rate)
+        self.window = np.hanning(self.size)
+        self.sample_rate = sample_rate
+        self.mode = mode
+        self.sums: np.ndarray | None = None  # (level bins, views, frequency bins)
+        self.counts = np.zeros(self.BINS, np.int64)
+        self.energy = 0.0  # sum of the gated frames' mean squares, for the relative gate
+
+    def add(self, frames: np.ndarray) -> None:
+        """``frames``: (channels, count, size)."""
+        mean_square = np.mean(frames**2, axis=(0, 2))
+        level = 10 * np.log10(mean_square + 1e-30)
+        loud = level >= ABSOLUTE_GATE_DB
+        if not loud.any():
+            return
+        spectra = np.abs(np.fft.rfft(_views_frames(frames[:, loud], self.mode) * self.window, axis=-1)) ** 2
+        if self.sums is None:
+            self.sums = np.zeros((self.BINS, spectra.shape[0], spectra.shape[2]))
+        where = np.clip(((level[loud] - ABSOLUTE_GATE_DB) / self.STEP_DB).astype(int), 0, self.BINS - 1)
+        for index, bin_ in enumerate(where):
+            self.sums[bin_] += spectra[:, index, :]
+        np.add.at(self.counts, where, 1)
+        self.energy += float(mean_square[loud].sum())
+
+    def result(self, where: str) -> Spectrum:
+        total = int(self.counts.sum())
+        if total == 0 or self.sums is None:
+            raise AudioError(f"{where}: is silent (below {ABSOLUTE_GATE_DB:g} dBFS): nothing to analyse")
+        threshold = 10 * np.log10(self.energy / total) + RELATIVE_GATE_DB
+        centres = ABSOLUTE_GATE_DB + (np.arange(self.BINS) + 0.5) * self.STEP_DB
+        keep = centres >= threshold
+        count = int(self.counts[keep].sum())
+        power = self.sums[keep].sum(axis=0) / count
+        if self.mode == "linked":
+            power = power.mean(axis=0, keepdims=True)
+        norm = np.sum(self.window**2) * self.sample_rate / 2
+        frequencies = np.fft.rfftfreq(self.size, 1 / self.sample_rate)
+        on_grid = np.stack([np.interp(GRID, frequencies, row / norm) for row in power])
+        on_grid[:, GRID > 0.49 * self.sample_rate] = np.nan
+        seconds = count * (self.size // 2) / self.sample_rate
+        return Spectrum(10 * np.log10(on_grid + 1e-30), self.sample_rate, seconds)
+
+
+def _views_frames(frames: np.ndarray, mode: str) -> np.ndarray:
+    if mode == "mid_side":
+        if frames.shape[0] == 1:
+            return np.concatenate([frames, np.zeros_like(frames)])
+        return np.stack([frames[:2].mean(axis=0), (frames[0] - frames[1]) / 2])
+    return frames
+
+
+def _frames(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """Half-overlapping frames ``(channels, count, size)`` from a stream of blocks."""
+    hop = size // 2
+    pending: np.ndarray | None = None
+    for block in blocks:
+        data = block if pending is None else np.concatenate([pending, block], axis=1)
+        count = (data.shape[1] - size) // hop + 1 if data.shape[1] >= size else 0
+        if count > 0:
+            starts = np.arange(count) * hop
+            yield np.stack([data[:, s : s + size] for s in starts], axis=1).astype(np.float64)
+            data = data[:, count * hop :]
+        pending = data
+    if pending is not None and pending.shape[1] > hop:  # the last partial frame, zero-padded
+        last = np.zeros((pending.shape[0], size))
+        last[:, : pending.shape[1]] = pending
+        yield last[:, np.newaxis, :]
+
+
+def _spectrum(blocks: Iterable[np.ndarray], sample_rate: float, mode: str, where: str) -> Spectrum:
+    if mode not in CHANNEL_MODES:
+        raise ParameterError(f"channels: must be one of {', '.join(CHANNEL_MODES)}, got '{mode}'")
+    accumulator = _Accumulator(sample_rate, mode)
+    for frames in _frames(blocks, accumulator.size):
+        accumulator.add(frames)
+    return accumulator.result(where)
+
+
+def array_spectrum(
+    audio: np.ndarray, sample_rate: float, segments: list[Segment] | None = None, mode: str = "linked", where: str = "input"
+) -> Spectrum:
+    """Long-term spectrum of ``(channels, samples)`` audio, or of its ``segments``."""
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    blocks = [audio] if segments is None else list(_cut(audio, sample_rate, segments, where))
+    return _spectrum(blocks, sample_rate, mode, where)
+
+
+def _cut(audio: np.ndarray, sample_rate: float, segments: list[Segment], where: str) -> Iterator[np.ndarray]:
+    length = audio.shape[1] / sample_rate
+    for start, end in segments:
+        if start >= length:
+            raise AudioError(f"{where}: segment {_clock(start)}-{_clock(end)} starts after the end ({_clock(length)})")
+        yield audio[:, int(start * sample_rate) : int(min(end, length) * sample_rate)]
+
+
+def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode: str = "linked") -> Spectrum:
+    """Long-term spectrum of an audio file (or of its ``segments``), read in blocks."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: reference file not found")
+    try:
+        reader = AudioFile(str(path))
+    except Exception:
+        raise AudioError(f"{path}: cannot read audio (not an audio file, or damaged)") from None
+    with reader:
+        rate, length = float(reader.samplerate), reader.frames / reader.samplerate
+        spans = segments or [(0.0, length)]
+        for start, end in spans:
+            if start >= length:
+                raise AudioError(f"{path}: segment {_clock(start)}-{_clock(end)} starts after the end ({_clock(length)})")
+
+        def blocks() -> Iterator[np.ndarray]:
+            for start, end in spans:
+                reader.seek(int(start * rate))
+                remaining = int(min(end, length) * rate) - int(start * rate)
+                while remaining > 0:
+                    block = reader.read(min(remaining, 1 << 18))
+                    if block.shape[1] == 0:
+                        break
+                    remaining -= block.shape[1]
+                    yield block
+
+        where = f"{path}" if segments is None else f"{path}: segment {', '.join(f'{_clock(s)}-{_clock(e)}' for s, e in spans)}"
+        return _spectrum(blocks(), rate, mode, where)
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def smooth(power_db: np.ndarray, fraction: float) -> np.ndarray:
+    """Fractional-octave smoothing on ``GRID`` (``fraction`` = 1/3, 1/6, ...), averaging power
+    over a band of that width around each point; NaN points stay NaN."""
+    half = max(0, int(round(POINTS_PER_OCTAVE * fraction / 2)))
+    power = 10 ** (np.asarray(power_db) / 10)
+    valid = np.isfinite(power)
+    filled = np.where(valid, power, 0.0)
+    kernel = np.ones(2 * half + 1)
+    sums = np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="same"), -1, filled)
+    counts = np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="same"), -1, valid.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 10 * np.log10(sums / counts)
+    return np.where(valid, out, np.nan)
