@@ -100,3 +100,14 @@ def write_preset(folder: Path, text: str, name: str = "p.yaml") -> Path:
 def gain_preset(tmp_path):
     """A preset that raises the level by 6 dB."""
     return write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: gain\n    params: {gain_db: 6}\n", "louder.yaml")
+
+
+def pink_noise(seconds: float, rate: int = 48000, seed: int = 1) -> np.ndarray:
+    """(1, samples) float32 pink noise (-3 dB per octave), RMS 0.1, shaped in the FFT domain."""
+    n = int(seconds * rate)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    frequencies = np.fft.rfftfreq(n, 1 / rate)
+    spectrum[1:] /= np.sqrt(frequencies[1:])
+    spectrum[0] = 0
+    audio = np.fft.irfft(spectrum, n)
+    return (audio / np.std(audio) * 0.1).astype(np.float32)[np.newaxis]

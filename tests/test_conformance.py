@@ -9,7 +9,7 @@ import soundfile
 import aural_fx
 from aural_fx.testing import check_processor
 
-NEEDS_FILES = {"convolution"}  # needs an impulse-response file: covered in test_preset
+NEEDS_FILES = {"convolution", "eq_match"}  # need an impulse response / a reference: tested in test_preset, test_eq_match
 
 
 @pytest.mark.parametrize("name", sorted(set(aural_fx.build_registry().effects) - NEEDS_FILES))

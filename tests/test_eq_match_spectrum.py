@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile
+from conftest import pink_noise
 
 from aural_fx.errors import AudioError, ParameterError
 from aural_fx_plugins.eq_match.spectrum import GRID, array_spectrum, file_spectrum, parse_segments, smooth
@@ -15,16 +16,6 @@ BAND = (GRID >= 50) & (GRID <= 16000)
 
 def white(seconds: float, channels: int = 1, rate: int = RATE, seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal((channels, int(seconds * rate))) * 0.1).astype(np.float32)
-
-
-def pink(seconds: float, rate: int = RATE, seed: int = 1) -> np.ndarray:
-    n = int(seconds * rate)
-    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
-    frequencies = np.fft.rfftfreq(n, 1 / rate)
-    spectrum[1:] /= np.sqrt(frequencies[1:])
-    spectrum[0] = 0
-    audio = np.fft.irfft(spectrum, n)
-    return (audio / np.std(audio) * 0.1).astype(np.float32)[np.newaxis]
 
 
 def third_octave(spectrum) -> np.ndarray:
@@ -43,7 +34,7 @@ def test_white_noise_reads_its_power_density():
 
 
 def test_pink_noise_falls_3_db_per_octave():
-    measured = third_octave(array_spectrum(pink(10), RATE))
+    measured = third_octave(array_spectrum(pink_noise(10), RATE))
     at = lambda hz: measured[np.argmin(np.abs(GRID - hz))]  # noqa: E731
     for low in (100, 400, 1600):
         assert at(low) - at(low * 4) == pytest.approx(6.02, abs=0.5)
@@ -59,7 +50,7 @@ def test_silence_is_ignored():
 
 def test_segments_of_a_file_pick_their_part(tmp_path):
     path = tmp_path / "two-parts.wav"
-    soundfile.write(path, np.concatenate([white(4), pink(4)], axis=1).T, RATE, subtype="FLOAT")
+    soundfile.write(path, np.concatenate([white(4), pink_noise(4)], axis=1).T, RATE, subtype="FLOAT")
     first = octave(file_spectrum(path, parse_segments("0:00.5-0:03.5", "reference_segment")))
     second = octave(file_spectrum(path, parse_segments([4.5, 7.5], "reference_segment")))
     assert np.ptp(first[BAND]) < 1.5  # flat: the white part
@@ -77,7 +68,7 @@ def test_sample_rates_compare_on_one_grid():
 
 
 def test_channel_views():
-    left, right = white(5, seed=2), pink(5)
+    left, right = white(5, seed=2), pink_noise(5)
     stereo = np.concatenate([left, right])
     assert array_spectrum(stereo, RATE, mode="independent").power_db.shape == (2, GRID.size)
     mid_side = array_spectrum(stereo, RATE, mode="mid_side")

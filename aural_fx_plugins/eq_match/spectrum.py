@@ -137,7 +137,7 @@ class _Accumulator:
     def result(self, where: str) -> Spectrum:
         total = int(self.counts.sum())
         if total == 0 or self.sums is None:
-            raise AudioError(f"{where}: is silent (below {ABSOLUTE_GATE_DB:g} dBFS): nothing to analyse")
+            raise AudioError(f"{where} is silent (below {ABSOLUTE_GATE_DB:g} dBFS): nothing to analyse")
         threshold = 10 * np.log10(self.energy / total) + RELATIVE_GATE_DB
         centres = ABSOLUTE_GATE_DB + (np.arange(self.BINS) + 0.5) * self.STEP_DB
         keep = centres >= threshold
@@ -194,7 +194,7 @@ def array_spectrum(
     """Long-term spectrum of ``(channels, samples)`` audio, or of its ``segments``."""
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     blocks = [audio] if segments is None else list(_cut(audio, sample_rate, segments, where))
-    return _spectrum(blocks, sample_rate, mode, where)
+    return _spectrum(blocks, sample_rate, mode, f"{where}:")
 
 
 def _cut(audio: np.ndarray, sample_rate: float, segments: list[Segment], where: str) -> Iterator[np.ndarray]:
@@ -232,7 +232,7 @@ def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode:
                     remaining -= block.shape[1]
                     yield block
 
-        where = f"{path}" if segments is None else f"{path}: segment {', '.join(f'{_clock(s)}-{_clock(e)}' for s, e in spans)}"
+        where = f"{path}:" if segments is None else f"{path}: segment {', '.join(f'{_clock(s)}-{_clock(e)}' for s, e in spans)}"
         return _spectrum(blocks(), rate, mode, where)
 
 

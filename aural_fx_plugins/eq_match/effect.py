@@ -1,0 +1,185 @@
+"""The ``eq_match`` effect: learn a correction curve from a reference and the input, then
+apply it as an FIR filter, streaming.
+
+Learning happens once: from ``learn(audio, rate)`` or ``learn_file(path)``, on the first
+whole-signal call when nothing was learned yet, or by ``aural-fx run``/``aural-fx match``
+from the input file. The curve (and the loudness gain) are parameters, so a saved preset
+replays the same EQ without the reference file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import numpy as np
+from pydantic import field_validator, model_validator
+
+from aural_fx import Params, Processor, param
+from aural_fx.errors import ProcessingError
+
+from .curve import Curve, design_curve
+from .filters import FftConvolver, design_fir, fft_size, fir_latency
+from .loudness import integrated_loudness
+from .spectrum import GRID, Segment, array_spectrum, file_spectrum, parse_segments
+
+__all__ = ["EqMatch"]
+
+SegmentValue = Optional[Union[str, list[float], list[list[float]]]]
+
+
+class EqMatch(Processor):
+    """Match the input's tonal balance (and optionally loudness) to a reference track."""
+
+    name = "eq_match"
+    summary = "Match the tonal balance (and loudness) of a reference track, whole or a segment."
+
+    class Params(Params):
+        reference: Optional[Path] = param(None, description="Audio file whose tonal balance to match.")
+        reference_segment: SegmentValue = param(None, description="Part(s) of the reference to analyse, e.g. '1:00-1:30' (default: all).")
+        segment: SegmentValue = param(None, description="Part(s) of the input to analyse (default: all).")
+        amount: float = param(1.0, ge=0, le=1.5, description="How much of the difference to correct: 1 is a full match.")
+        smoothing: float = param(1 / 6, ge=1 / 48, le=1, unit="octave", description="Fractional-octave smoothing of both spectra.")
+        max_boost_db: float = param(12.0, ge=0, le=30, unit="dB", description="Largest boost at any frequency.")
+        max_cut_db: float = param(12.0, ge=0, le=30, unit="dB", description="Largest cut at any frequency.")
+        low_hz: float = param(20.0, ge=10, le=20000, unit="Hz", description="Lowest frequency matched.")
+        high_hz: float = param(20000.0, ge=20, le=24000, unit="Hz", description="Highest frequency matched.")
+        phase: Literal["linear", "minimum"] = param("linear", description="linear: no phase change (latency); minimum: no pre-ringing, no latency.")
+        channels: Literal["linked", "mid_side", "independent"] = param("linked", description="One curve for all channels, mid and side, or each channel.")
+        match_loudness: bool = param(False, description="Also match the reference's integrated loudness (BS.1770).")
+        curve: Optional[list[list[float]]] = param(None, description="The learned correction: [frequency, gain dB per view] rows.")
+        gain_db: float = param(0.0, ge=-60, le=60, unit="dB", description="Level change learned by match_loudness.")
+
+        @field_validator("reference_segment", "segment")
+        @classmethod
+        def _segments(cls, value: Any, info: Any) -> Any:
+            parse_segments(value, info.field_name)  # raises ParameterError (a ValueError)
+            return value
+
+        @model_validator(mode="after")
+        def _band(self) -> "EqMatch.Params":
+            if self.low_hz >= self.high_hz:
+                raise ValueError(f"low_hz ({self.low_hz:g}) must be below high_hz ({self.high_hz:g})")
+            return self
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._given_curve = self.curve is not None
+
+    # -- learning --------------------------------------------------------------------------
+    @property
+    def needs_input(self) -> bool:
+        """Whether the curve must still be learned from an input (a reference is set and no
+        curve was given)."""
+        return self.reference is not None and not self._given_curve
+
+    def learn(self, audio: np.ndarray, sample_rate: float) -> Curve:
+        """Learn the curve from the reference and ``audio`` ``(channels, samples)``."""
+        audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+        current = array_spectrum(audio, sample_rate, self._segments("segment"), self.channels, "input")
+        return self._learn(current, lambda: [audio], sample_rate, audio.shape[0])
+
+    def learn_file(self, path: str | Path) -> Curve:
+        """Learn the curve from the reference and the audio file at ``path``, streaming."""
+        from pedalboard.io import AudioFile
+
+        current = file_spectrum(path, self._segments("segment"), self.channels)
+
+        def blocks():
+            with AudioFile(str(path)) as reader:
+                while reader.tell() < reader.frames:
+                    yield reader.read(1 << 18)
+
+        with AudioFile(str(path)) as reader:
+            rate, channels = reader.samplerate, reader.num_channels
+        return self._learn(current, blocks, rate, channels)
+
+    def _segments(self, name: str) -> list[Segment] | None:
+        return parse_segments(getattr(self, name), name)
+
+    def _learn(self, current, input_blocks, sample_rate: float, num_channels: int) -> Curve:
+        if self.reference is None:
+            raise ProcessingError("eq_match: set 'reference' (an audio file) to learn from")
+        reference = file_spectrum(self.reference, self._segments("reference_segment"), self.channels)
+        curve = design_curve(
+            reference, current, mode=self.channels, amount=self.amount, smoothing=self.smoothing,
+            max_boost_db=self.max_boost_db, max_cut_db=self.max_cut_db, low_hz=self.low_hz, high_hz=self.high_hz,
+        )
+        gain = 0.0
+        if self.match_loudness:
+            gain = self._loudness_gain(curve, current, input_blocks, sample_rate, num_channels)
+        self._params.curve = curve.to_rows()
+        self._params.gain_db = float(np.clip(gain, -60, 60))
+        return curve
+
+    def _loudness_gain(self, curve: Curve, current, input_blocks, sample_rate: float, num_channels: int) -> float:
+        """Reference loudness minus the input's after the EQ (the EQ's effect on loudness is
+        estimated from the input's K-weighted long-term spectrum)."""
+        from pedalboard.io import AudioFile
+
+        with AudioFile(str(self.reference)) as reader:
+            rate, channels = reader.samplerate, reader.num_channels
+            target = integrated_loudness(_read_all(reader), rate, channels)
+        before = integrated_loudness(input_blocks(), sample_rate, num_channels)
+        power = 10 ** (current.power_db / 10) * _k_weight(GRID)[np.newaxis] * GRID[np.newaxis]
+        power = np.where(np.isfinite(power), power, 0.0)
+        change = 10 * np.log10(np.sum(power * 10 ** (curve.gains_db / 10)) / np.sum(power))
+        return target - (before + change)
+
+    # -- processing ------------------------------------------------------------------------
+    def process(self, input_array: np.ndarray, sample_rate: float, buffer_size: int = 8192, reset: bool = True) -> np.ndarray:
+        if reset and self.curve is None and self.reference is not None:
+            audio = np.asarray(input_array)
+            self.learn(audio if audio.ndim == 2 else audio[np.newaxis], sample_rate)
+        return super().process(input_array, sample_rate, buffer_size, reset)
+
+    __call__ = process
+
+    @property
+    def internal_latency(self) -> int:
+        """The convolver's hop (one FFT size) plus the filter's own delay."""
+        size = fft_size(self._run_rate or 48000.0)
+        return size + fir_latency(np.empty(size - 1), self.phase)
+
+    def prepare(self, sample_rate: float, num_channels: int) -> None:
+        if self.curve is None:
+            raise ProcessingError(
+                "eq_match: nothing learned yet: process the whole input in one call, call "
+                "learn()/learn_file() first, or use 'aural-fx match'"
+            )
+        gains = Curve.from_rows(self.curve).gains_db
+        views = 2 if self.channels == "mid_side" else num_channels
+        if gains.shape[0] not in (1, views):
+            raise ProcessingError(
+                f"eq_match: the curve has {gains.shape[0]} channel views, the audio needs {views}"
+            )
+        taps = np.stack([design_fir(row, sample_rate, self.phase) for row in gains])
+        self._convolver = FftConvolver(taps)
+        self._mid_side = self.channels == "mid_side" and num_channels == 2
+        self._gain = np.float32(10 ** (self.gain_db / 20))
+
+    def process_block(self, block: np.ndarray) -> np.ndarray:
+        if self._mid_side:
+            block = np.stack([(block[0] + block[1]) / 2, (block[0] - block[1]) / 2])
+        out = self._convolver.process(block)
+        if self._mid_side:
+            out = np.stack([out[0] + out[1], out[0] - out[1]])
+        return out * self._gain
+
+
+def _read_all(reader):
+    while reader.tell() < reader.frames:
+        yield reader.read(1 << 18)
+
+
+def _k_weight(frequencies: np.ndarray) -> np.ndarray:
+    """Power response of BS.1770's K-weighting at ``frequencies`` (48 kHz design)."""
+    from scipy.signal import freqz
+
+    from .loudness import _k_weighting
+
+    response = np.ones_like(frequencies)
+    for b, a in _k_weighting(48000.0):
+        _, h = freqz(b, a, worN=frequencies, fs=48000.0)
+        response = response * np.abs(h) ** 2
+    return response
