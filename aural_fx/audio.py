@@ -8,6 +8,8 @@ Policies (documented in the README):
 
 * NaN or infinite input samples (possible only in float files) are replaced with silence and
   counted in the result; NaN or infinity coming *out* of the graph fails the run.
+* Effects that analyse the whole input first (``Processor.needs_input``, such as eq_match)
+  learn from the input file before it streams.
 * Samples beyond full scale are clipped by every format but float WAV; the result counts them
   so the caller can report it (the CLI suggests ``--limit``).
 """
@@ -27,7 +29,9 @@ from pedalboard.io import AudioFile
 
 from .errors import AudioError, AuralFxError, ProcessingError, first_line
 from .formats import READABLE, bit_depth_of, check_complete, format_of, open_writer, output_format
+from .graph import walk
 from .node import Node
+from .processor import Processor
 
 __all__ = ["process_file", "FileResult", "BLOCK_SAMPLES", "timestamp"]
 
@@ -97,6 +101,9 @@ def process_file(
     regular = not _is_device(target) and (not target.exists() or target.is_file())
     _check_target(source, target, regular, overwrite)
     with _open_input(source, sample_rate) as reader:
+        for node in walk(graph):
+            if isinstance(node, Processor) and node.needs_input:
+                node.learn_file(source)
         rate = int(round(reader.samplerate))
         channels = num_channels or reader.num_channels
         convert = _channel_converter(source, reader.num_channels, channels)

@@ -19,7 +19,7 @@ from .errors import PluginError
 from .native import NativeSegment, supports_channels
 from .node import Node
 
-__all__ = ["Chain", "Mix", "GraphItem", "as_node"]
+__all__ = ["Chain", "Mix", "GraphItem", "as_node", "walk"]
 
 GraphItem = Union[Node, pedalboard.Plugin, list, tuple]
 """What a graph accepts: aural-fx nodes, pedalboard plugins, or a list (a nested Chain)."""
@@ -35,6 +35,14 @@ def as_node(item: GraphItem) -> Node | pedalboard.Plugin:
         f"cannot put {type(item).__name__} in an aural-fx graph: expected a pedalboard plugin, "
         "an aural_fx Processor, Chain, Mix or ExternalPlugin, or a list of them"
     )
+
+
+def walk(node: Node | pedalboard.Plugin) -> Iterator[Node | pedalboard.Plugin]:
+    """``node`` and everything inside it, depth first (chains, mixes, their nodes)."""
+    yield node
+    if isinstance(node, (Chain, Mix)):
+        for child in node:
+            yield from walk(child)
 
 
 def _native(item: Node | pedalboard.Plugin, num_channels: int, sample_rate: float):

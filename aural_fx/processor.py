@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -130,6 +131,16 @@ class Processor(Node):
 
     def parameter_changed(self, name: str) -> None:
         """Called after a parameter was assigned; override to recompute derived state."""
+
+    # -- effects that analyse the whole input first (eq_match) ----------------------------
+    @property
+    def needs_input(self) -> bool:
+        """True when the effect must analyse the input file before processing it; hosts
+        (``process_file``, the CLI) then call ``learn_file`` with the input's path."""
+        return False
+
+    def learn_file(self, path: str | Path) -> Any:
+        """Analyse the audio file the effect is about to process (see ``needs_input``)."""
 
     # -- what effect authors implement ----------------------------------------------------
     def prepare(self, sample_rate: float, num_channels: int) -> None:

@@ -149,3 +149,43 @@ def test_nothing_learned_is_a_clear_error():
         "eq_match: nothing learned yet: process the whole input in one call, call learn()/learn_file() "
         "first, or use 'aural-fx match'"
     )
+
+
+def test_loudness_is_matched_too(tmp_path):
+    import pyloudnorm
+
+    reference = save(tmp_path / "loud.wav", noise(15) * 3)
+    quiet = pink_noise(15) * 0.2
+    output = EqMatch(reference=reference, match_loudness=True, **WIDE)(quiet, RATE)
+    meter = pyloudnorm.Meter(RATE)
+    target = meter.integrated_loudness(soundfile.read(reference)[0])
+    assert meter.integrated_loudness(output[0].astype(np.float64)) == pytest.approx(target, abs=0.5)
+    assert meter.integrated_loudness(quiet[0].astype(np.float64)) < target - 15
+
+
+def test_our_loudness_meter_agrees_with_pyloudnorm():
+    import pyloudnorm
+
+    from aural_fx_plugins.eq_match.loudness import integrated_loudness
+
+    for rate in (48000, 44100, 16000):
+        audio = noise(10, rate=rate, seed=8, channels=2).astype(np.float64)
+        audio[:, 3 * rate : 5 * rate] *= 1e-3  # a quiet stretch the gates drop
+        blocks = [audio[:, i : i + 4000] for i in range(0, audio.shape[1], 4000)]
+        ours = integrated_loudness(blocks, rate, 2)
+        assert ours == pytest.approx(pyloudnorm.Meter(rate).integrated_loudness(audio.T), abs=0.15)
+
+
+def test_aural_fx_run_learns_from_each_input(tmp_path):
+    from conftest import run_cli, write_preset
+
+    save(tmp_path / "ref.wav", noise(10))
+    preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: eq_match\n"
+                          "    params: {reference: ref.wav, max_boost_db: 24, max_cut_db: 24}\n")
+    first = save(tmp_path / "pink.wav", pink_noise(10))
+    second = save(tmp_path / "bright.wav", pedalboard.HighShelfFilter(3000, 9.0)(noise(10, seed=9), RATE))
+    result = run_cli("run", preset, first, second, "--bit-depth", "float")
+    assert result.returncode == 0, result.stderr
+    for name in ("pink.p.wav", "bright.p.wav"):
+        output, _ = soundfile.read(tmp_path / name, dtype="float32", always_2d=True)
+        assert balance_error(output.T, noise(10), RATE) < 0.6

@@ -79,7 +79,7 @@ class EqMatch(Processor):
         current = array_spectrum(audio, sample_rate, self._segments("segment"), self.channels, "input")
         return self._learn(current, lambda: [audio], sample_rate, audio.shape[0])
 
-    def learn_file(self, path: str | Path) -> Curve:
+    def learn_file(self, path: str | Path) -> Curve:  # type: ignore[override]
         """Learn the curve from the reference and the audio file at ``path``, streaming."""
         from pedalboard.io import AudioFile
 
