@@ -76,8 +76,8 @@ class BitDepth(str, Enum):
     float32 = "float"
 
 
-def _usage(message: str) -> UsageError:
-    """A usage problem found after parsing (exit code 2), for the command being run."""
+def usage_error(message: str) -> UsageError:
+    """A usage problem found after parsing (exit code 2), for the command being run; raise it."""
     return UsageError(message, ctx=get_current_context(silent=True))
 
 
@@ -102,7 +102,8 @@ def _report(error: AuralFxError) -> int:
     return _exit_code(error)
 
 
-def _fail(error: AuralFxError) -> None:
+def fail(error: AuralFxError) -> None:
+    """Report ``error`` in one line and exit with its code (for commands, plugins' too)."""
     raise typer.Exit(_report(error))
 
 
@@ -144,17 +145,17 @@ def _overrides(pairs: list[str]) -> dict[str, object]:
     for pair in pairs:
         key, equals, text = pair.partition("=")
         if not equals or not key:
-            raise _usage(f"--set: expected PATH=VALUE, e.g. chain.1.params.ratio=4, got '{pair}'")
+            raise usage_error(f"--set: expected PATH=VALUE, e.g. chain.1.params.ratio=4, got '{pair}'")
         try:
             overrides[key.strip()] = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
-            raise _usage(f"--set {key}: cannot read the value '{text}'") from None
+            raise usage_error(f"--set {key}: cannot read the value '{text}'") from None
     return overrides
 
 
 def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Path | None, fmt: Format | None) -> list[Path]:
     if output is not None and (len(inputs) > 1 or out_dir is not None):
-        raise _usage("--output takes one input and no --out-dir; for several inputs use --out-dir")
+        raise usage_error("--output takes one input and no --out-dir; for several inputs use --out-dir")
     if output is not None:
         return [output]
     targets = []
@@ -164,7 +165,7 @@ def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Pat
     seen: dict[Path, Path] = {}
     for source, target in zip(inputs, targets):
         if target in seen:
-            raise _usage(f"{seen[target]} and {source} would both be written to {target}")
+            raise usage_error(f"{seen[target]} and {source} would both be written to {target}")
         seen[target] = source
     return targets
 
@@ -229,7 +230,8 @@ def _is_stdout(target: Path) -> bool:
     return not stat.S_ISREG(named.st_mode) and (named.st_dev, named.st_ino) == (ours.st_dev, ours.st_ino)
 
 
-def _report_file(result, quiet: bool, notes: Console) -> None:
+def report_file(result, quiet: bool, notes: Console = out) -> None:
+    """Print a processed file's warnings (repaired input, clipping) and its 'wrote' line."""
     from .audio import timestamp
 
     if result.repaired:
@@ -282,7 +284,7 @@ def run(
     try:
         graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
-        _fail(error)
+        fail(error)
     if limit:
         from aural_fx_plugins.limiter import TruePeakLimiter
 
@@ -302,7 +304,7 @@ def run(
             except AuralFxError as error:
                 status = max(status, _report(error))
                 continue
-            _report_file(result, quiet, notes)
+            report_file(result, quiet, notes)
     if status and len(inputs) > 1:
         _say("error:", "bold red", f"some of the {len(inputs)} inputs failed (see above)")
     raise typer.Exit(status)
@@ -325,7 +327,7 @@ def effects() -> None:
     try:
         registry = default_registry()
     except AuralFxError as error:
-        _fail(error)
+        fail(error)
     rows = [(name, effect.plugin, effect.summary) for name, effect in sorted(registry.effects.items())]
     out.print(_table(("effect", "plugin", "summary"), rows))
 
@@ -340,7 +342,7 @@ def describe(
     try:
         info = default_registry().get(effect)
     except AuralFxError as error:
-        _fail(error)
+        fail(error)
     out.print(Text.assemble((info.name, "bold"), f" ({info.plugin}): {info.summary}"))
     rows = []
     for p in info.parameters:
@@ -364,7 +366,7 @@ def validate(
     try:
         graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
-        _fail(error)
+        fail(error)
     out.print(Text(f"{preset}: valid ({len(graph)} nodes)"))
 
 
@@ -376,7 +378,7 @@ def plugins() -> None:
     try:
         registry = default_registry()
     except AuralFxError as error:
-        _fail(error)
+        fail(error)
     rows = []
     for record in registry.plugins:
         status = "disabled" if record.disabled else (f"failed: {record.error}" if record.error else "ok")

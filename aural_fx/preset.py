@@ -26,7 +26,6 @@ import binascii
 import enum
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import yaml
 
 from .errors import AuralFxError, ParameterError, PluginError, PresetError, suggest
 from .external import ExternalPlugin, find_vst3, inside, standard_vst3_dirs
+from .files import atomic_write
 from .graph import Chain, Mix
 from .plugins import Registry, default_registry
 from .processor import Processor
@@ -396,15 +396,5 @@ def save_preset(
     path = Path(path)
     document = preset_document(graph, name=name, base_dir=path.parent, registry=registry)
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-    folder = path.parent if str(path.parent) else Path(".")
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise AuralFxError(f"{path}: cannot write preset: {error.strerror or error}") from None
+    atomic_write(path, lambda stream: stream.write(text.encode("utf-8")), "preset")
     return path

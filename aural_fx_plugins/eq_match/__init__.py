@@ -16,3 +16,10 @@ __all__ = ["EqMatch"]
 @aural_fx.hookimpl
 def register_effects(register: Callable[[Any], None]) -> None:
     register(EqMatch)
+
+
+@aural_fx.hookimpl
+def register_commands(cli: Any) -> None:
+    from .command import match
+
+    cli.command("match")(match)

@@ -10,9 +10,7 @@ Nyquist frequency).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -48,13 +46,13 @@ class Curve:
         gains = np.stack([np.interp(np.log(GRID), np.log(table[:, 0]), column) for column in table[:, 1:].T])
         return cls(gains)
 
-    def write_csv(self, path: str | Path, views: tuple[str, ...]) -> None:
-        """``frequency_hz, gain_db_<view>...`` rows."""
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["frequency_hz", *(f"gain_db_{v}" for v in views)] if len(views) > 1 else ["frequency_hz", "gain_db"])
-            for row in self.to_rows():
-                writer.writerow(row)
+    def to_csv(self, mode: str) -> str:
+        """``frequency_hz,gain_db`` lines (one gain column per view when there are several)."""
+        count = self.gains_db.shape[0]
+        names = ("mid", "side") if mode == "mid_side" else tuple(f"channel{i + 1}" for i in range(count))
+        header = ["frequency_hz"] + (["gain_db"] if count == 1 else [f"gain_db_{n}" for n in names[:count]])
+        lines = [",".join(header)] + [",".join(f"{v:g}" for v in row) for row in self.to_rows()]
+        return "\n".join(lines) + "\n"
 
 
 def pair_views(reference: Spectrum, current: Spectrum, mode: str) -> np.ndarray:
