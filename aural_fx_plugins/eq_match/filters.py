@@ -71,28 +71,33 @@ class FftConvolver:
         taps = np.atleast_2d(taps)
         self.hop = int(2 ** np.ceil(np.log2(taps.shape[1])))
         self._spectra = np.fft.rfft(taps, 2 * self.hop, axis=1)
-        self._channels = taps.shape[0]
         self._previous: np.ndarray | None = None
-        self._pending: np.ndarray | None = None
+        self._pending: list[np.ndarray] = []
+        self._pending_count = 0
         self._ready: np.ndarray | None = None
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """Feed ``block``; return as many samples, ``hop`` samples late."""
         channels, n = block.shape
-        if self._pending is None:
+        if self._ready is None:
             self._previous = np.zeros((channels, self.hop))
-            self._pending = np.zeros((channels, 0))
             self._ready = np.zeros((channels, self.hop), np.float32)
-        pending = np.concatenate([self._pending, block.astype(np.float64)], axis=1)
+            if self._spectra.shape[0] != channels:
+                self._spectra = np.repeat(self._spectra, channels, axis=0)
+        self._pending.append(block)
+        self._pending_count += n
         pieces = [self._ready]
-        while pending.shape[1] >= self.hop:
-            current, pending = pending[:, : self.hop], pending[:, self.hop :]
-            frame = np.concatenate([self._previous, current], axis=1)
-            self._previous = current
-            spectra = self._spectra if self._spectra.shape[0] == channels else np.repeat(self._spectra, channels, axis=0)
-            filtered = np.fft.irfft(np.fft.rfft(frame, axis=1) * spectra, 2 * self.hop, axis=1)[:, self.hop :]
-            pieces.append(filtered.astype(np.float32))
-        self._pending = pending
-        ready = np.concatenate(pieces, axis=1)
+        if self._pending_count >= self.hop:
+            pending = np.concatenate(self._pending, axis=1)
+            whole = (pending.shape[1] // self.hop) * self.hop
+            for start in range(0, whole, self.hop):
+                current = pending[:, start : start + self.hop]
+                frame = np.concatenate([self._previous, current], axis=1)
+                self._previous = current
+                filtered = np.fft.irfft(np.fft.rfft(frame, axis=1) * self._spectra, 2 * self.hop, axis=1)
+                pieces.append(filtered[:, self.hop :].astype(np.float32))
+            self._pending = [pending[:, whole:]]
+            self._pending_count = pending.shape[1] - whole
+        ready = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
         self._ready = ready[:, n:]
         return ready[:, :n]

@@ -111,7 +111,7 @@ class _Accumulator:
 
     def __init__(self, sample_rate: float, mode: str) -> None:
         self.size = _frame_size(sample_rate)
-        self.window = np.hanning(self.size)
+        self.window = np.hanning(self.size).astype(np.float32)
         self.sample_rate = sample_rate
         self.mode = mode
         self.sums: np.ndarray | None = None  # (level bins, views, frequency bins)
@@ -119,18 +119,21 @@ class _Accumulator:
         self.energy = 0.0  # sum of the gated frames' mean squares, for the relative gate
 
     def add(self, frames: np.ndarray) -> None:
-        """``frames``: (channels, count, size)."""
-        mean_square = np.mean(frames**2, axis=(0, 2))
+        """``frames``: (channels, count, size) float32."""
+        from scipy.fft import rfft
+
+        mean_square = np.einsum("cfs,cfs->f", frames, frames, dtype=np.float64) / (frames.shape[0] * frames.shape[2])
         level = 10 * np.log10(mean_square + 1e-30)
         loud = level >= ABSOLUTE_GATE_DB
         if not loud.any():
             return
-        spectra = np.abs(np.fft.rfft(_views_frames(frames[:, loud], self.mode) * self.window, axis=-1)) ** 2
+        spectra = rfft(_views_frames(frames[:, loud], self.mode) * self.window, axis=-1, workers=-1)
+        power = spectra.real**2 + spectra.imag**2
         if self.sums is None:
-            self.sums = np.zeros((self.BINS, spectra.shape[0], spectra.shape[2]))
+            self.sums = np.zeros((self.BINS, power.shape[0], power.shape[2]))
         where = np.clip(((level[loud] - ABSOLUTE_GATE_DB) / self.STEP_DB).astype(int), 0, self.BINS - 1)
-        for index, bin_ in enumerate(where):
-            self.sums[bin_] += spectra[:, index, :]
+        for bin_ in np.unique(where):
+            self.sums[bin_] += power[:, where == bin_, :].sum(axis=1, dtype=np.float64)
         np.add.at(self.counts, where, 1)
         self.energy += float(mean_square[loud].sum())
 
@@ -162,19 +165,18 @@ def _views_frames(frames: np.ndarray, mode: str) -> np.ndarray:
 
 
 def _frames(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
-    """Half-overlapping frames ``(channels, count, size)`` from a stream of blocks."""
+    """Half-overlapping frames ``(channels, count, size)`` (float32) from a stream of blocks."""
     hop = size // 2
     pending: np.ndarray | None = None
     for block in blocks:
-        data = block if pending is None else np.concatenate([pending, block], axis=1)
+        data = block.astype(np.float32) if pending is None else np.concatenate([pending, block.astype(np.float32)], axis=1)
         count = (data.shape[1] - size) // hop + 1 if data.shape[1] >= size else 0
         if count > 0:
-            starts = np.arange(count) * hop
-            yield np.stack([data[:, s : s + size] for s in starts], axis=1).astype(np.float64)
+            yield np.lib.stride_tricks.sliding_window_view(data, size, axis=1)[:, : (count - 1) * hop + 1 : hop]
             data = data[:, count * hop :]
         pending = data
     if pending is not None and pending.shape[1] > hop:  # the last partial frame, zero-padded
-        last = np.zeros((pending.shape[0], size))
+        last = np.zeros((pending.shape[0], size), np.float32)
         last[:, : pending.shape[1]] = pending
         yield last[:, np.newaxis, :]
 
