@@ -7,8 +7,8 @@ perfect match gives the input the reference's long-term tonal balance.
 Metric: RMS difference (dB) between the output's and the reference's third-octave band levels
 over 40 Hz-16 kHz, mean level removed (measured with scipy's Welch, independent of both tools);
 plus seconds per track. Sources (Debian packages, offline): music from `wesnoth-1.16-music`
-(Ogg Vorbis, 44.1 kHz, CC BY-SA / GPL), speech from `fillets-ng-data-cs` (Czech voice acting,
-22.05 kHz, GPL), each line joined into one recording per speaker folder.
+(Ogg Vorbis, 44.1 kHz, GPL-2), speech from `fillets-ng-data-cs` (Czech voice acting,
+22.05 kHz, GPL-2), each line joined into one recording per speaker folder.
 
     pip install -e .[benchmark]    # matchering
     sudo apt-get install wesnoth-1.16-music fillets-ng-data-cs
@@ -146,7 +146,7 @@ def main() -> None:
                        f"{wins}/{len(group)} | {mean('matchering_s') / mean('ours_s'):.1f}x |")
     text = f"""# eq_match against matchering
 
-`python3 benchmarks/eq_match.py` (matchering 2.0.6, limiter and normalisation off; eq_match with
+`python3 benchmarks/eq_match.py` (matchering 2.0.6, GPL-3.0, limiter and normalisation off; eq_match with
 its defaults: amount 1, 1/6-octave smoothing, +-12 dB, linear phase). Each pair: reference = a
 {SEGMENT_SECONDS:g} s segment of a recording, input = another {SEGMENT_SECONDS:g} s segment of it
 through a random smooth EQ (low shelf, two bells, high shelf, each up to +-6 dB). Distance: RMS
