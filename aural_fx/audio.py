@@ -61,11 +61,12 @@ class FileResult:
     """Time of the first repaired sample, seconds."""
 
 
-def timestamp(seconds: float) -> str:
+def timestamp(seconds: float, decimals: int = 3) -> str:
     """``m:ss.sss`` (or ``h:mm:ss.sss``) for messages."""
     minutes, rest = divmod(seconds, 60.0)
     hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{rest:06.3f}" if hours else f"{minutes}:{rest:06.3f}"
+    second = f"{rest:0{3 + decimals}.{decimals}f}" if decimals else f"{int(rest):02d}"
+    return f"{hours}:{minutes:02d}:{second}" if hours else f"{minutes}:{second}"
 
 
 def process_file(
@@ -101,15 +102,15 @@ def process_file(
     regular = not _is_device(target) and (not target.exists() or target.is_file())
     _check_target(source, target, regular, overwrite)
     with _open_input(source, sample_rate) as reader:
-        for node in walk(graph):
-            if isinstance(node, Processor) and node.needs_input:
-                node.learn_file(source)
         rate = int(round(reader.samplerate))
         channels = num_channels or reader.num_channels
         convert = _channel_converter(source, reader.num_channels, channels)
         fmt = output_format(target, format, format_of(source) or "wav")
         depth = bit_depth or fmt.default_bit_depth(bit_depth_of(reader))
         result = FileResult(source, target, fmt.name, rate, channels, depth)
+        for node in walk(graph):
+            if isinstance(node, Processor) and node.needs_input:
+                node.learn_file(source)
         temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}")
         try:
             with _closing(_open_output(temporary if regular else target, target, regular), target) as handle:

@@ -34,7 +34,7 @@ import numpy as np
 import pedalboard
 import yaml
 
-from .errors import AuralFxError, ParameterError, PluginError, PresetError, suggest
+from .errors import ParameterError, PluginError, PresetError, suggest
 from .external import ExternalPlugin, find_vst3, inside, standard_vst3_dirs
 from .files import atomic_write
 from .graph import Chain, Mix

@@ -141,6 +141,15 @@ def test_streaming_equals_one_call_and_latency_is_reported():
         check_processor(lambda: EqMatch(curve=curve, phase=phase), sample_rates=(44100, 48000), buffer_sizes=(512, 8192))
 
 
+def test_mid_side_curve_on_mono_audio_applies_the_mid_curve():
+    curve = [[20.0, 0.0, 0.0], [1000.0, 6.0, -6.0], [20000.0, 0.0, 0.0]]
+    mono = noise(1)
+    output = EqMatch(curve=curve, channels="mid_side", phase="minimum")(mono, RATE)
+    assert output.shape == mono.shape
+    mid_only = EqMatch(curve=[row[:2] for row in curve], phase="minimum")(mono, RATE)
+    np.testing.assert_array_equal(output, mid_only)
+
+
 def test_nothing_learned_is_a_clear_error():
     effect = EqMatch()
     with pytest.raises(aural_fx.ProcessingError) as caught:

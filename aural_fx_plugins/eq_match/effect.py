@@ -9,6 +9,7 @@ replays the same EQ without the reference file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -20,8 +21,8 @@ from aural_fx.errors import ProcessingError
 
 from .curve import Curve, design_curve
 from .filters import FftConvolver, design_fir, fft_size, fir_latency
-from .loudness import integrated_loudness
-from .spectrum import GRID, Segment, array_spectrum, file_spectrum, parse_segments
+from .loudness import file_loudness, integrated_loudness, k_weighting_power
+from .spectrum import GRID, Segment, Spectrum, array_spectrum, file_spectrum, parse_segments
 
 __all__ = ["EqMatch"]
 
@@ -65,6 +66,7 @@ class EqMatch(Processor):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._given_curve = self.curve is not None
+        self._learned_spectra: tuple[Spectrum, Spectrum] | None = None
 
     # -- learning --------------------------------------------------------------------------
     @property
@@ -73,31 +75,26 @@ class EqMatch(Processor):
         curve was given)."""
         return self.reference is not None and not self._given_curve
 
+    @property
+    def learned_spectra(self) -> tuple[Spectrum, Spectrum] | None:
+        """(reference, input) long-term spectra of the last learning (for plots)."""
+        return self._learned_spectra
+
     def learn(self, audio: np.ndarray, sample_rate: float) -> Curve:
         """Learn the curve from the reference and ``audio`` ``(channels, samples)``."""
         audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
         current = array_spectrum(audio, sample_rate, self._segments("segment"), self.channels, "input")
-        return self._learn(current, lambda: [audio], sample_rate, audio.shape[0])
+        return self._learn(current, lambda: integrated_loudness([audio], sample_rate, audio.shape[0]))
 
     def learn_file(self, path: str | Path) -> Curve:  # type: ignore[override]
         """Learn the curve from the reference and the audio file at ``path``, streaming."""
-        from pedalboard.io import AudioFile
-
         current = file_spectrum(path, self._segments("segment"), self.channels)
-
-        def blocks():
-            with AudioFile(str(path)) as reader:
-                while reader.tell() < reader.frames:
-                    yield reader.read(1 << 18)
-
-        with AudioFile(str(path)) as reader:
-            rate, channels = reader.samplerate, reader.num_channels
-        return self._learn(current, blocks, rate, channels)
+        return self._learn(current, lambda: file_loudness(path))
 
     def _segments(self, name: str) -> list[Segment] | None:
         return parse_segments(getattr(self, name), name)
 
-    def _learn(self, current, input_blocks, sample_rate: float, num_channels: int) -> Curve:
+    def _learn(self, current: Spectrum, input_loudness: Callable[[], float]) -> Curve:
         if self.reference is None:
             raise ProcessingError("eq_match: set 'reference' (an audio file) to learn from")
         reference = file_spectrum(self.reference, self._segments("reference_segment"), self.channels)
@@ -107,24 +104,11 @@ class EqMatch(Processor):
         )
         gain = 0.0
         if self.match_loudness:
-            gain = self._loudness_gain(curve, current, input_blocks, sample_rate, num_channels)
+            gain = file_loudness(self.reference) - (input_loudness() + _loudness_change(curve, current))
         self._params.curve = curve.to_rows()
         self._params.gain_db = float(np.clip(gain, -60, 60))
+        self._learned_spectra = (reference, current)
         return curve
-
-    def _loudness_gain(self, curve: Curve, current, input_blocks, sample_rate: float, num_channels: int) -> float:
-        """Reference loudness minus the input's after the EQ (the EQ's effect on loudness is
-        estimated from the input's K-weighted long-term spectrum)."""
-        from pedalboard.io import AudioFile
-
-        with AudioFile(str(self.reference)) as reader:
-            rate, channels = reader.samplerate, reader.num_channels
-            target = integrated_loudness(_read_all(reader), rate, channels)
-        before = integrated_loudness(input_blocks(), sample_rate, num_channels)
-        power = 10 ** (current.power_db / 10) * _k_weight(GRID)[np.newaxis] * GRID[np.newaxis]
-        power = np.where(np.isfinite(power), power, 0.0)
-        change = 10 * np.log10(np.sum(power * 10 ** (curve.gains_db / 10)) / np.sum(power))
-        return target - (before + change)
 
     # -- processing ------------------------------------------------------------------------
     def process(self, input_array: np.ndarray, sample_rate: float, buffer_size: int = 8192, reset: bool = True) -> np.ndarray:
@@ -148,14 +132,16 @@ class EqMatch(Processor):
                 "learn()/learn_file() first, or use 'aural-fx match'"
             )
         gains = Curve.from_rows(self.curve).gains_db
-        views = 2 if self.channels == "mid_side" else num_channels
+        self._mid_side = self.channels == "mid_side" and num_channels == 2
+        if self.channels == "mid_side" and num_channels == 1:
+            gains = gains[:1]  # a mono signal is all mid
+        views = 2 if self._mid_side else num_channels
         if gains.shape[0] not in (1, views):
             raise ProcessingError(
                 f"eq_match: the curve has {gains.shape[0]} channel views, the audio needs {views}"
             )
         taps = np.stack([design_fir(row, sample_rate, self.phase) for row in gains])
         self._convolver = FftConvolver(taps)
-        self._mid_side = self.channels == "mid_side" and num_channels == 2
         self._gain = np.float32(10 ** (self.gain_db / 20))
 
     def process_block(self, block: np.ndarray) -> np.ndarray:
@@ -167,19 +153,9 @@ class EqMatch(Processor):
         return out * self._gain
 
 
-def _read_all(reader):
-    while reader.tell() < reader.frames:
-        yield reader.read(1 << 18)
-
-
-def _k_weight(frequencies: np.ndarray) -> np.ndarray:
-    """Power response of BS.1770's K-weighting at ``frequencies`` (48 kHz design)."""
-    from scipy.signal import freqz
-
-    from .loudness import _k_weighting
-
-    response = np.ones_like(frequencies)
-    for b, a in _k_weighting(48000.0):
-        _, h = freqz(b, a, worN=frequencies, fs=48000.0)
-        response = response * np.abs(h) ** 2
-    return response
+def _loudness_change(curve: Curve, current: Spectrum) -> float:
+    """How much the EQ changes the input's loudness (dB), estimated from its K-weighted
+    long-term spectrum (``GRID`` points are log-spaced: each stands for a band ~ f wide)."""
+    power = 10 ** (current.power_db / 10) * (k_weighting_power(GRID) * GRID)[np.newaxis]
+    power = np.where(np.isfinite(power), power, 0.0)
+    return float(10 * np.log10(np.sum(power * 10 ** (curve.gains_db / 10)) / np.sum(power)))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LoudnessMeter", "integrated_loudness"]
+__all__ = ["LoudnessMeter", "integrated_loudness", "file_loudness", "k_weighting_power"]
 
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
@@ -82,3 +83,25 @@ def integrated_loudness(blocks: Iterable[np.ndarray], sample_rate: float, num_ch
     for block in blocks:
         meter.add(block)
     return meter.integrated
+
+
+def file_loudness(path: str | Path) -> float:
+    """Integrated loudness of an audio file, read in blocks, in LUFS."""
+    from pedalboard.io import AudioFile
+
+    with AudioFile(str(path)) as reader:
+        meter = LoudnessMeter(reader.samplerate, reader.num_channels)
+        while reader.tell() < reader.frames:
+            meter.add(reader.read(1 << 18))
+    return meter.integrated
+
+
+def k_weighting_power(frequencies: np.ndarray) -> np.ndarray:
+    """Power response of the K-weighting at ``frequencies`` (Hz; the 48 kHz design)."""
+    from scipy.signal import freqz
+
+    response = np.ones_like(frequencies, dtype=np.float64)
+    for b, a in _k_weighting(48000.0):
+        _, h = freqz(b, a, worN=frequencies, fs=48000.0)
+        response = response * np.abs(h) ** 2
+    return response

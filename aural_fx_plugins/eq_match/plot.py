@@ -15,18 +15,17 @@ __all__ = ["plot_match"]
 
 
 def plot_match(effect, source: Path, output: Path, path: Path) -> Path:
-    """Draw a two-panel PNG: third-octave-smoothed spectra (dB) and the correction (dB)."""
+    """Draw a two-panel PNG: third-octave-smoothed spectra (dB) and the correction (dB), for
+    an ``EqMatch`` that has learned from ``source`` and written ``output``."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
     from matplotlib.ticker import FuncFormatter
 
-    spectra = {
-        "reference": file_spectrum(effect.reference, parse_segments(effect.reference_segment, "reference_segment")),
-        "input": file_spectrum(source, parse_segments(effect.segment, "segment")),
-        "output": file_spectrum(output, parse_segments(effect.segment, "segment")),
-    }
+    reference, current = effect.learned_spectra  # set by learning, which 'aural-fx match' always does
+    output_spectrum = file_spectrum(output, parse_segments(effect.segment, "segment"), effect.channels)
+    spectra = {"reference": reference, "input": current, "output": output_spectrum}
     figure, (top, bottom) = pyplot.subplots(2, 1, figsize=(10, 7), sharex=True, height_ratios=(3, 2))
     for (label, spectrum), colour in zip(spectra.items(), ("tab:green", "tab:gray", "tab:blue")):
         level = smooth(spectrum.power_db, 1 / 3)[0]

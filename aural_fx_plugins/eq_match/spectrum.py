@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from pedalboard.io import AudioFile
 
+from aural_fx.audio import timestamp
 from aural_fx.errors import AudioError, ParameterError
 
 __all__ = [
@@ -199,12 +200,18 @@ def array_spectrum(
     return _spectrum(blocks, sample_rate, mode, f"{where}:")
 
 
-def _cut(audio: np.ndarray, sample_rate: float, segments: list[Segment], where: str) -> Iterator[np.ndarray]:
-    length = audio.shape[1] / sample_rate
-    for start, end in segments:
+def _spans(segments: list[Segment] | None, length: float, where: str) -> list[Segment]:
+    """The segments (default: all) clipped to ``length`` seconds; one starting after the end
+    is an error."""
+    for start, end in segments or []:
         if start >= length:
             raise AudioError(f"{where}: segment {_clock(start)}-{_clock(end)} starts after the end ({_clock(length)})")
-        yield audio[:, int(start * sample_rate) : int(min(end, length) * sample_rate)]
+    return [(start, min(end, length)) for start, end in segments or [(0.0, length)]]
+
+
+def _cut(audio: np.ndarray, sample_rate: float, segments: list[Segment], where: str) -> Iterator[np.ndarray]:
+    for start, end in _spans(segments, audio.shape[1] / sample_rate, where):
+        yield audio[:, int(start * sample_rate) : int(end * sample_rate)]
 
 
 def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode: str = "linked") -> Spectrum:
@@ -218,15 +225,12 @@ def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode:
         raise AudioError(f"{path}: cannot read audio (not an audio file, or damaged)") from None
     with reader:
         rate, length = float(reader.samplerate), reader.frames / reader.samplerate
-        spans = segments or [(0.0, length)]
-        for start, end in spans:
-            if start >= length:
-                raise AudioError(f"{path}: segment {_clock(start)}-{_clock(end)} starts after the end ({_clock(length)})")
+        spans = _spans(segments, length, str(path))
 
         def blocks() -> Iterator[np.ndarray]:
             for start, end in spans:
                 reader.seek(int(start * rate))
-                remaining = int(min(end, length) * rate) - int(start * rate)
+                remaining = int(end * rate) - int(start * rate)
                 while remaining > 0:
                     block = reader.read(min(remaining, 1 << 18))
                     if block.shape[1] == 0:
@@ -234,13 +238,12 @@ def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode:
                     remaining -= block.shape[1]
                     yield block
 
-        where = f"{path}:" if segments is None else f"{path}: segment {', '.join(f'{_clock(s)}-{_clock(e)}' for s, e in spans)}"
+        where = f"{path}:" if segments is None else f"{path}: segment {', '.join(f'{_clock(s)}-{_clock(e)}' for s, e in segments)}"
         return _spectrum(blocks(), rate, mode, where)
 
 
 def _clock(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60.0)
-    return f"{int(minutes)}:{rest:04.1f}"
+    return timestamp(seconds, decimals=1)
 
 
 def smooth(power_db: np.ndarray, fraction: float) -> np.ndarray:
