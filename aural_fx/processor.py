@@ -90,6 +90,9 @@ class Processor(Node):
     """Parameter model: each field declared with ``aural_fx.param``."""
     sample_rates: ClassVar[tuple[int, ...] | None] = None
     """Rates the effect can run at; ``None`` means any."""
+    any_block_size: ClassVar[bool] = False
+    """True when ``process_block`` takes blocks of any length (it frames the signal itself):
+    the host then passes each pushed chunk whole instead of cutting it to ``buffer_size``."""
 
     def __init__(self, **params: Any) -> None:
         object.__setattr__(self, "_params", validate(self.Params, params, prefix=self._owner() + "."))
@@ -212,7 +215,7 @@ class Processor(Node):
         assert stream is not None
         self._pushed_in += audio.shape[1]
         run = self._to_run.process(audio) if self._to_run is not None else audio
-        out = self._run_blocks(run, stream.buffer_size)
+        out = self._run_blocks(run, max(stream.buffer_size, run.shape[1]) if self.any_block_size else stream.buffer_size)
         if self._to_drop:
             dropped = min(self._to_drop, out.shape[1])
             out = out[:, dropped:]

@@ -7,7 +7,7 @@ import pedalboard
 import pytest
 import soundfile
 from conftest import pink_noise
-from scipy.signal import welch
+from scipy.signal import fftconvolve, welch
 
 import aural_fx
 from aural_fx.errors import AudioError
@@ -198,3 +198,30 @@ def test_aural_fx_run_learns_from_each_input(tmp_path):
     for name in ("pink.p.wav", "bright.p.wav"):
         output, _ = soundfile.read(tmp_path / name, dtype="float32", always_2d=True)
         assert balance_error(output.T, noise(10), RATE) < 0.6
+
+
+def test_the_convolver_gives_the_same_bits_in_any_blocks():
+    """Hops are transformed in batches of different sizes depending on the blocks; the output
+    must not change by a bit (eq_match takes blocks of any length: ``any_block_size``)."""
+    from aural_fx_plugins.eq_match.filters import FftConvolver
+
+    rng = np.random.default_rng(1)
+    audio = rng.standard_normal((2, 300_000)).astype(np.float32)
+    taps = rng.standard_normal((2, 4095)) * 1e-2
+
+    def run(sizes: list[int]) -> np.ndarray:
+        convolver, pieces, start = FftConvolver(taps), [], 0
+        for index in range(audio.shape[1]):
+            if start >= audio.shape[1]:
+                break
+            size = sizes[index % len(sizes)]
+            pieces.append(convolver.process(audio[:, start : start + size]))
+            start += size
+        return np.concatenate(pieces, axis=1)
+
+    whole = run([audio.shape[1]])
+    lag = FftConvolver.hop_for(taps.shape[1])
+    expected = fftconvolve(audio, taps, axes=1)[:, : audio.shape[1] - lag]
+    np.testing.assert_allclose(whole[:, lag:], expected, atol=2e-5)
+    for sizes in ([100, 7777], [4096], [65536], [3 * 4096 + 1, 5]):
+        np.testing.assert_array_equal(run(sizes), whole)

@@ -10,6 +10,7 @@ replays the same EQ without the reference file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -34,6 +35,7 @@ class EqMatch(Processor):
 
     name = "eq_match"
     summary = "Match the tonal balance (and loudness) of a reference track, whole or a segment."
+    any_block_size = True  # the convolver keeps its own grid of hops
 
     class Params(Params):
         reference: Optional[Path] = param(None, description="Audio file whose tonal balance to match.")
@@ -83,21 +85,26 @@ class EqMatch(Processor):
     def learn(self, audio: np.ndarray, sample_rate: float) -> Curve:
         """Learn the curve from the reference and ``audio`` ``(channels, samples)``."""
         audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-        current = array_spectrum(audio, sample_rate, self._segments("segment"), self.channels, "input")
-        return self._learn(current, lambda: integrated_loudness([audio], sample_rate, audio.shape[0]))
+        return self._learn(
+            lambda: array_spectrum(audio, sample_rate, self._segments("segment"), self.channels, "input"),
+            lambda: integrated_loudness([audio], sample_rate, audio.shape[0]),
+        )
 
     def learn_file(self, path: str | Path) -> Curve:  # type: ignore[override]
         """Learn the curve from the reference and the audio file at ``path``, streaming."""
-        current = file_spectrum(path, self._segments("segment"), self.channels)
-        return self._learn(current, lambda: file_loudness(path))
+        return self._learn(lambda: file_spectrum(path, self._segments("segment"), self.channels), lambda: file_loudness(path))
 
     def _segments(self, name: str) -> list[Segment] | None:
         return parse_segments(getattr(self, name), name)
 
-    def _learn(self, current: Spectrum, input_loudness: Callable[[], float]) -> Curve:
+    def _learn(self, input_spectrum: Callable[[], Spectrum], input_loudness: Callable[[], float]) -> Curve:
         if self.reference is None:
             raise ProcessingError("eq_match: set 'reference' (an audio file) to learn from")
-        reference = file_spectrum(self.reference, self._segments("reference_segment"), self.channels)
+        reference_path, reference_segments = self.reference, self._segments("reference_segment")
+        with ThreadPoolExecutor(1) as pool:  # the reference is analysed alongside the input
+            analysis = pool.submit(file_spectrum, reference_path, reference_segments, self.channels)
+            current = input_spectrum()
+            reference = analysis.result()
         curve = design_curve(
             reference, current, mode=self.channels, amount=self.amount, smoothing=self.smoothing,
             max_boost_db=self.max_boost_db, max_cut_db=self.max_cut_db, low_hz=self.low_hz, high_hz=self.high_hz,
@@ -121,9 +128,9 @@ class EqMatch(Processor):
 
     @property
     def internal_latency(self) -> int:
-        """The convolver's hop (one FFT size) plus the filter's own delay."""
-        size = fft_size(self._run_rate or 48000.0)
-        return size + fir_latency(np.empty(size - 1), self.phase)
+        """The convolver's hop plus the filter's own delay."""
+        length = fft_size(self._run_rate or 48000.0) - 1
+        return FftConvolver.hop_for(length) + fir_latency(np.empty(length), self.phase)
 
     def prepare(self, sample_rate: float, num_channels: int) -> None:
         if self.curve is None:

@@ -63,41 +63,67 @@ def fir_latency(taps: np.ndarray, phase: str) -> int:
 class FftConvolver:
     """Overlap-save convolution of ``(channels, n)`` blocks with one filter per channel.
 
-    Output lags input by ``hop`` samples (a hop is gathered before it is filtered), plus the
-    filter's own delay.
+    Each transform is ``SPAN`` times the filter's (power-of-two) length: it keeps that length
+    of past input and filters the ``hop`` new samples after it. Output lags input by ``hop``
+    samples (a hop is gathered before it is filtered), plus the filter's own delay.
+    Transforms are single precision (scipy.fft), several hops at once.
     """
 
-    def __init__(self, taps: np.ndarray) -> None:
+    SPAN = 2
+    BATCH = 8
+    """Hops transformed in one call (bounds the memory a long one-call input takes)."""
+
+    def __init__(self, taps: np.ndarray, workers: int = -1) -> None:
+        from scipy.fft import rfft
+
         taps = np.atleast_2d(taps)
-        self.hop = int(2 ** np.ceil(np.log2(taps.shape[1])))
-        self._spectra = np.fft.rfft(taps, 2 * self.hop, axis=1)
+        self.hop = self.hop_for(taps.shape[1])
+        self._keep = self.hop // (self.SPAN - 1)
+        self._size = self._keep + self.hop
+        self._workers = workers
+        self._spectra = rfft(taps.astype(np.float32), self._size, axis=1)[:, np.newaxis]
         self._previous: np.ndarray | None = None
         self._pending: list[np.ndarray] = []
         self._pending_count = 0
         self._ready: np.ndarray | None = None
 
+    @classmethod
+    def hop_for(cls, length: int) -> int:
+        """The hop (and the latency) for a filter of ``length`` taps."""
+        return (cls.SPAN - 1) * int(2 ** np.ceil(np.log2(length)))
+
     def process(self, block: np.ndarray) -> np.ndarray:
         """Feed ``block``; return as many samples, ``hop`` samples late."""
         channels, n = block.shape
         if self._ready is None:
-            self._previous = np.zeros((channels, self.hop))
+            self._previous = np.zeros((channels, self._keep), np.float32)
             self._ready = np.zeros((channels, self.hop), np.float32)
             if self._spectra.shape[0] != channels:
                 self._spectra = np.repeat(self._spectra, channels, axis=0)
-        self._pending.append(block)
+        self._pending.append(np.asarray(block, np.float32))
         self._pending_count += n
         pieces = [self._ready]
         if self._pending_count >= self.hop:
             pending = np.concatenate(self._pending, axis=1)
             whole = (pending.shape[1] // self.hop) * self.hop
-            for start in range(0, whole, self.hop):
-                current = pending[:, start : start + self.hop]
-                frame = np.concatenate([self._previous, current], axis=1)
-                self._previous = current
-                filtered = np.fft.irfft(np.fft.rfft(frame, axis=1) * self._spectra, 2 * self.hop, axis=1)
-                pieces.append(filtered[:, self.hop :].astype(np.float32))
+            for start in range(0, whole, self.BATCH * self.hop):
+                pieces.append(self._filter(pending[:, start : min(whole, start + self.BATCH * self.hop)]))
             self._pending = [pending[:, whole:]]
             self._pending_count = pending.shape[1] - whole
         ready = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
         self._ready = ready[:, n:]
         return ready[:, :n]
+
+    def _filter(self, hops: np.ndarray) -> np.ndarray:
+        """Filter whole hops ``(channels, k * hop)``, each with the input before it."""
+        from scipy.fft import irfft, rfft
+
+        channels, length = hops.shape
+        count = length // self.hop
+        stream = np.concatenate([self._previous, hops], axis=1)
+        frames = np.lib.stride_tricks.sliding_window_view(stream, self._size, axis=1)[:, :: self.hop][:, :count]
+        self._previous = stream[:, -self._keep :]
+        spectra = rfft(frames, axis=-1, workers=self._workers)
+        spectra *= self._spectra
+        filtered = irfft(spectra, self._size, axis=-1, overwrite_x=True, workers=self._workers)
+        return filtered[:, :, self._keep :].reshape(channels, length)

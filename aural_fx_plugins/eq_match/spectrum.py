@@ -38,6 +38,8 @@ GRID = 20.0 * 2.0 ** (np.arange(int(np.log2(20000 / 20) * POINTS_PER_OCTAVE) + 1
 ABSOLUTE_GATE_DB = -70.0
 RELATIVE_GATE_DB = -20.0
 CHANNEL_MODES = ("linked", "mid_side", "independent")
+CHUNK = 1 << 18
+"""Samples analysed at a time (keeps the working set in cache and memory flat)."""
 
 Segment = tuple[float, float]
 
@@ -117,24 +119,36 @@ class _Accumulator:
         self.mode = mode
         self.sums: np.ndarray | None = None  # (level bins, views, frequency bins)
         self.counts = np.zeros(self.BINS, np.int64)
+        self.channels = 1
         self.energy = 0.0  # sum of the gated frames' mean squares, for the relative gate
 
     def add(self, frames: np.ndarray) -> None:
         """``frames``: (channels, count, size) float32."""
         from scipy.fft import rfft
 
-        mean_square = np.einsum("cfs,cfs->f", frames, frames, dtype=np.float64) / (frames.shape[0] * frames.shape[2])
+        windowed = frames * self.window
+        # Frame level (Hann-weighted mean square over channels), for the gates.
+        weight = frames.shape[0] * float(np.sum(self.window**2))
+        mean_square = np.einsum("cfs,cfs->f", windowed, windowed).astype(np.float64) / weight
         level = 10 * np.log10(mean_square + 1e-30)
         loud = level >= ABSOLUTE_GATE_DB
         if not loud.any():
             return
-        spectra = rfft(_views_frames(frames[:, loud], self.mode) * self.window, axis=-1, workers=-1)
-        power = spectra.real**2 + spectra.imag**2
+        # Quiet frames are transformed too (cheaper than copying the loud ones out) but get
+        # no weight below.
+        spectra = rfft(_views_frames(windowed, self.mode), axis=-1, overwrite_x=True)
+        power = np.square(spectra.real)
+        power += np.square(spectra.imag)
+        if self.mode == "linked":  # the views are averaged in the end: add them up now
+            power = power.sum(axis=0, keepdims=True)
         if self.sums is None:
             self.sums = np.zeros((self.BINS, power.shape[0], power.shape[2]))
+            self.channels = frames.shape[0]
         where = np.clip(((level[loud] - ABSOLUTE_GATE_DB) / self.STEP_DB).astype(int), 0, self.BINS - 1)
-        for bin_ in np.unique(where):
-            self.sums[bin_] += power[:, where == bin_, :].sum(axis=1, dtype=np.float64)
+        bins, inverse = np.unique(where, return_inverse=True)
+        one_hot = np.zeros((bins.size, level.size), np.float32)
+        one_hot[inverse, np.flatnonzero(loud)] = 1.0
+        self.sums[bins] += np.einsum("bf,vfk->bvk", one_hot, power)  # summed per level bin
         np.add.at(self.counts, where, 1)
         self.energy += float(mean_square[loud].sum())
 
@@ -148,7 +162,7 @@ class _Accumulator:
         count = int(self.counts[keep].sum())
         power = self.sums[keep].sum(axis=0) / count
         if self.mode == "linked":
-            power = power.mean(axis=0, keepdims=True)
+            power = power / self.channels
         norm = np.sum(self.window**2) * self.sample_rate / 2
         frequencies = np.fft.rfftfreq(self.size, 1 / self.sample_rate)
         on_grid = np.stack([np.interp(GRID, frequencies, row / norm) for row in power])
@@ -170,7 +184,8 @@ def _frames(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
     hop = size // 2
     pending: np.ndarray | None = None
     for block in blocks:
-        data = block.astype(np.float32) if pending is None else np.concatenate([pending, block.astype(np.float32)], axis=1)
+        block = np.asarray(block, np.float32)
+        data = block if pending is None else np.concatenate([pending, block], axis=1)
         count = (data.shape[1] - size) // hop + 1 if data.shape[1] >= size else 0
         if count > 0:
             yield np.lib.stride_tricks.sliding_window_view(data, size, axis=1)[:, : (count - 1) * hop + 1 : hop]
@@ -196,7 +211,8 @@ def array_spectrum(
 ) -> Spectrum:
     """Long-term spectrum of ``(channels, samples)`` audio, or of its ``segments``."""
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-    blocks = [audio] if segments is None else list(_cut(audio, sample_rate, segments, where))
+    pieces = [audio] if segments is None else _cut(audio, sample_rate, segments, where)
+    blocks = (piece[:, start : start + CHUNK] for piece in pieces for start in range(0, piece.shape[1], CHUNK))
     return _spectrum(blocks, sample_rate, mode, f"{where}:")
 
 
@@ -232,7 +248,7 @@ def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode:
                 reader.seek(int(start * rate))
                 remaining = int(end * rate) - int(start * rate)
                 while remaining > 0:
-                    block = reader.read(min(remaining, 1 << 18))
+                    block = reader.read(min(remaining, CHUNK))
                     if block.shape[1] == 0:
                         break
                     remaining -= block.shape[1]
