@@ -386,6 +386,12 @@ def plugins() -> None:
     out.print(_table(("plugin", "version", "effects", "status"), rows))
 
 
+# -- data and judging ----------------------------------------------------------------------
+from . import data_commands  # noqa: E402  (defines its commands on 'app')
+
+data_commands.register(app)
+
+
 # -- entry point ---------------------------------------------------------------------------
 def _plugin_commands() -> None:
     from .plugins import default_registry

@@ -10,7 +10,7 @@ plus seconds per track. Sources (Debian packages, offline): music from `wesnoth-
 (Ogg Vorbis, 44.1 kHz, GPL-2), speech from `fillets-ng-data-cs` (Czech voice acting,
 22.05 kHz, GPL-2), each line joined into one recording per speaker folder.
 
-    pip install -e .[benchmark]    # matchering
+    pip install -e .[bench]    # matchering and the other peers
     sudo apt-get install wesnoth-1.16-music fillets-ng-data-cs
     python3 benchmarks/eq_match.py
 

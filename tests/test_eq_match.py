@@ -175,7 +175,7 @@ def test_loudness_is_matched_too(tmp_path):
 def test_our_loudness_meter_agrees_with_pyloudnorm():
     import pyloudnorm
 
-    from aural_fx_plugins.eq_match.loudness import integrated_loudness
+    from aural_fx.loudness import integrated_loudness
 
     for rate in (48000, 44100, 16000):
         audio = noise(10, rate=rate, seed=8, channels=2).astype(np.float64)

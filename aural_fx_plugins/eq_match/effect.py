@@ -22,7 +22,7 @@ from aural_fx.errors import ProcessingError
 
 from .curve import Curve, design_curve
 from .filters import FftConvolver, design_fir, fft_size, fir_latency
-from .loudness import file_loudness, integrated_loudness, k_weighting_power
+from aural_fx.loudness import file_loudness, integrated_loudness, k_weighting_power
 from .spectrum import GRID, Segment, Spectrum, array_spectrum, file_spectrum, parse_segments
 
 __all__ = ["EqMatch"]
