@@ -47,7 +47,8 @@ def make_pairs(
         fail(error)
     if not quiet:
         seconds = sum(r["seconds"] for r in records)
-        out.print(Text(f"wrote {len(records)} pairs ({seconds:.1f} s of audio) to {out_dir} with recipe '{parsed.name}'"))
+        count = f"{len(records)} pair{'s' if len(records) != 1 else ''}"
+        out.print(Text(f"wrote {count} ({seconds:.1f} s of audio) to {out_dir} with recipe '{parsed.name}'"))
 
 
 def _format(value: float) -> str:

@@ -40,13 +40,13 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("si_sdr", "SI-SDR", "dB", True, lambda e, r, rate, cut: metrics.si_sdr(e, r)),
         Metric("snr", "SNR", "dB", True, lambda e, r, rate, cut: metrics.snr(e, r)),
-        Metric("pesq", "PESQ-WB", "MOS", True, lambda e, r, rate, cut: metrics.pesq_wb(e, r, rate)),
+        Metric("pesq", "PESQ", "MOS", True, lambda e, r, rate, cut: metrics.pesq_wb(e, r, rate)),
         Metric("stoi", "STOI", "", True, lambda e, r, rate, cut: metrics.stoi(e, r, rate)),
         Metric("dnsmos", "DNSMOS", "MOS", True, lambda e, r, rate, cut: metrics.dnsmos(e, rate)),
         Metric("lsd", "LSD", "", False, lambda e, r, rate, cut: metrics.lsd(e, r, rate)),
         Metric("lsd_hf", "LSD-HF", "", False, lambda e, r, rate, cut: metrics.lsd(e, r, rate, above_hz=cut)),
-        Metric("balance", "3rd-oct dist", "dB", False, lambda e, r, rate, cut: metrics.third_octave_distance(e, r, rate)),
-        Metric("loudness", "Loudness diff", "LU", False, lambda e, r, rate, cut: abs(metrics.loudness(e, rate) - metrics.loudness(r, rate))),
+        Metric("balance", "3oct dB", "dB", False, lambda e, r, rate, cut: metrics.third_octave_distance(e, r, rate)),
+        Metric("loudness", "LU diff", "LU", False, lambda e, r, rate, cut: abs(metrics.loudness(e, rate) - metrics.loudness(r, rate))),
     )
 }
 """Every metric by name. DNSMOS gives four numbers (dnsmos.sig, .bak, .ovrl, .p808)."""

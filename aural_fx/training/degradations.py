@@ -9,10 +9,9 @@ with the input (codec and room delays are removed), so degraded and clean stay a
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 import numpy as np
 import pedalboard
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aural_fx.errors import AudioError, ParameterError
 
-from .alignment import align_to, delay_of
+from .alignment import align_to
 from .signals import band_limit, colored_noise, hum, level_db, mix_at_snr, read_mono
 
 __all__ = ["Degradation", "DEGRADATIONS", "Context", "draw"]
@@ -45,6 +44,13 @@ def _check_span(value: Any, low: float, high: float) -> Any:
     for v in values:
         if not low <= v <= high:
             raise ValueError(f"must be within {low:g}..{high:g}, got {v:g}")
+    return value
+
+
+def _check_names(value: Any, choices: Any) -> Any:
+    for name in value if isinstance(value, list) else [value]:
+        if name not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got '{name}'")
     return value
 
 
@@ -116,6 +122,9 @@ class Clip(Degradation):
 
 
 # -- noise ---------------------------------------------------------------------------------
+NOISE_KINDS = ("white", "pink", "brown", "blue", "hum", "babble", "folder")
+
+
 class Noise(Degradation):
     name = "noise"
     summary = "Add noise at a signal-to-noise ratio: coloured, hum, babble or files from a folder."
@@ -128,14 +137,7 @@ class Noise(Degradation):
         voices: int = Field(5, ge=1, le=20, description="Talkers mixed into babble.")
         folder: Optional[Path] = Field(None, description="Folder of noise recordings (kind: folder); babble voices too.")
 
-        @field_validator("kind")
-        @classmethod
-        def _kinds(cls, value: Any) -> Any:
-            for kind in value if isinstance(value, list) else [value]:
-                if kind not in NOISE_KINDS:
-                    raise ValueError(f"must be one of {', '.join(NOISE_KINDS)}, got '{kind}'")
-            return value
-
+        _kinds = field_validator("kind")(lambda v: _check_names(v, NOISE_KINDS))
         _snr = field_validator("snr_db")(lambda v: _check_span(v, -20, 80))
 
     def apply(self, audio, rate, context):
@@ -175,8 +177,6 @@ class Noise(Degradation):
             talkers.append(voice / max(10 ** (level_db(voice) / 20), 1e-9))
         return np.sum(talkers, axis=0)
 
-
-NOISE_KINDS = ("white", "pink", "brown", "blue", "hum", "babble", "folder")
 
 
 def _looped_excerpt(signal: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
@@ -229,13 +229,7 @@ class Microphone(Degradation):
         kind: Union[str, list[str]] = Field("phone", description="phone, laptop or headset (or a list).")
         jitter: float = Field(0.15, ge=0, le=0.5, description="Random spread of each filter's frequency (fraction).")
 
-        @field_validator("kind")
-        @classmethod
-        def _kinds(cls, value: Any) -> Any:
-            for kind in value if isinstance(value, list) else [value]:
-                if kind not in MICROPHONES:
-                    raise ValueError(f"must be one of {', '.join(MICROPHONES)}, got '{kind}'")
-            return value
+        _kinds = field_validator("kind")(lambda v: _check_names(v, MICROPHONES))
 
     def apply(self, audio, rate, context):
         rng = context.rng
@@ -272,25 +266,19 @@ class BandLimit(Degradation):
         return audio if low >= rate else band_limit(audio, rate, low)
 
 
-CODECS = ("mp3", "gsm", "opus", "aac", "amr-nb", "g722")
+CODECS = ("mp3", "mp3-cbr", "gsm", "opus", "aac", "amr-nb", "g722")
 
 
 class Codec(Degradation):
     name = "codec"
-    summary = "Encode and decode with a lossy codec (mp3, gsm, opus, aac, amr-nb, g722), re-aligned."
+    summary = "Encode and decode with a lossy codec (mp3 VBR or CBR, gsm, opus, aac, amr-nb, g722), re-aligned."
 
     class Params(DegradationParams):
-        codec: Union[str, list[str]] = Field("mp3", description="mp3, gsm, opus, aac, amr-nb or g722 (or a list).")
-        bitrate_kbps: Span = Field(64.0, description="Bit rate for opus, aac and amr-nb (amr-nb: 4.75-12.2).")
+        codec: Union[str, list[str]] = Field("mp3", description="mp3 (VBR, mp3_quality), mp3-cbr, gsm, opus, aac, amr-nb or g722 (or a list).")
+        bitrate_kbps: Span = Field(64.0, description="Bit rate for mp3-cbr, opus, aac and amr-nb (amr-nb: 4.75-12.2).")
         mp3_quality: Span = Field(5.0, description="MP3 VBR quality, 0 (best) to 10.")
 
-        @field_validator("codec")
-        @classmethod
-        def _codecs(cls, value: Any) -> Any:
-            for codec in value if isinstance(value, list) else [value]:
-                if codec not in CODECS:
-                    raise ValueError(f"must be one of {', '.join(CODECS)}, got '{codec}'")
-            return value
+        _codecs = field_validator("codec")(lambda v: _check_names(v, CODECS))
 
         _bitrate = field_validator("bitrate_kbps")(lambda v: _check_span(v, 4.0, 512.0))
         _quality = field_validator("mp3_quality")(lambda v: _check_span(v, 0.0, 10.0))
