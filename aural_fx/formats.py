@@ -24,6 +24,7 @@ __all__ = [
     "FORMATS",
     "BIT_DEPTHS",
     "format_of",
+    "audio_files",
     "output_format",
     "bit_depth_of",
     "check_complete",
@@ -80,6 +81,11 @@ FORMATS = {
 def format_of(path: Path) -> str | None:
     """The format a file's extension names (case-insensitive), or ``None``."""
     return READABLE.get(path.suffix.lower())
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """The readable audio files under ``folder`` (searched recursively), sorted."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and format_of(p) is not None)
 
 
 def output_format(target: Path, requested: str | None, input_format: str) -> OutputFormat:

@@ -102,15 +102,20 @@ def load_preset(
     )
 
 
-def parse_preset(text: str, source: str = "<preset>") -> dict[str, Any]:
-    """Parse preset YAML safely; syntax errors give the line number."""
+def parse_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load``; a syntax error becomes a PresetError naming ``source`` and the line."""
     try:
-        document = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise PresetError(f"{source}: invalid YAML{where}: {problem}") from None
+
+
+def parse_preset(text: str, source: str = "<preset>") -> dict[str, Any]:
+    """Parse preset YAML safely; syntax errors give the line number."""
+    document = parse_yaml(text, source)
     if not isinstance(document, dict):
         raise PresetError(f"{source}: a preset must be a mapping with 'aural_fx' and 'chain' keys")
     return document

@@ -5,7 +5,8 @@ same recording passed through a random smooth EQ (shelves and bells of up to +-6
 perfect match gives the input the reference's long-term tonal balance.
 
 Metric: RMS difference (dB) between the output's and the reference's third-octave band levels
-over 40 Hz-16 kHz, mean level removed (measured with scipy's Welch, independent of both tools);
+over 40 Hz-16 kHz (the bands below the reference's Nyquist frequency), mean level removed
+(``aural_fx.evaluation.third_octave_distance``: scipy's Welch, independent of both tools);
 plus seconds per track. Sources (Debian packages, offline): music from `wesnoth-1.16-music`
 (Ogg Vorbis, 44.1 kHz, GPL-2), speech from `fillets-ng-data-cs` (Czech voice acting,
 22.05 kHz, GPL-2), each line joined into one recording per speaker folder.
@@ -27,10 +28,11 @@ import numpy as np
 import pedalboard
 import soundfile
 from pedalboard.io import AudioFile
-from scipy.signal import welch
 
 import aural_fx
 from aural_fx.audio import process_file
+from aural_fx.evaluation import third_octave_distance
+from aural_fx.training.signals import resample
 from aural_fx_plugins.eq_match import EqMatch
 
 HERE = Path(__file__).parent
@@ -82,16 +84,10 @@ def random_eq(seed: int) -> pedalboard.Pedalboard:
     ])
 
 
-def band_levels(audio: np.ndarray, rate: float) -> np.ndarray:
-    frequencies, power = welch(np.atleast_2d(audio).mean(axis=0), rate, nperseg=16384)
-    centres = 1000 * 2.0 ** (np.arange(-14, 13) / 3)  # 40 Hz .. 16 kHz
-    return np.array([10 * np.log10(power[(frequencies >= c * 2 ** (-1 / 6)) & (frequencies < c * 2 ** (1 / 6))].sum() + 1e-20)
-                     for c in centres])
-
-
-def distance(audio: np.ndarray, rate: float, reference: np.ndarray, reference_rate: float) -> float:
-    difference = band_levels(audio, rate) - band_levels(reference, reference_rate)
-    return float(np.sqrt(np.mean((difference - difference.mean()) ** 2)))
+def distance(audio: np.ndarray, rate: int, reference: np.ndarray, reference_rate: int) -> float:
+    """``aural_fx.evaluation.third_octave_distance`` at the reference's rate (matchering
+    writes 44.1 kHz whatever it was given)."""
+    return third_octave_distance(resample(np.atleast_2d(audio), rate, reference_rate), reference, reference_rate)
 
 
 def best_time(job, runs: int = RUNS) -> float:
@@ -142,8 +138,12 @@ def main() -> None:
             rows.append(run_pair(name, audio, rate, seed, Path(folder)))
             print(rows[-1])
     table = ["| pair | before | eq_match | matchering | eq_match s | matchering s |", "|---|---|---|---|---|---|"]
+    def bold_lower(a: float, b: float) -> tuple[str, str]:
+        return (f"**{a:.2f}**", f"{b:.2f}") if a <= b else (f"{a:.2f}", f"**{b:.2f}**")
+
     for r in rows:
-        table.append(f"| {r['name']} | {r['before']:.2f} | **{r['ours']:.2f}** | {r['matchering']:.2f} | {r['ours_s']:.2f} | {r['matchering_s']:.2f} |")
+        ours, theirs = bold_lower(r["ours"], r["matchering"])
+        table.append(f"| {r['name']} | {r['before']:.2f} | {ours} | {theirs} | {r['ours_s']:.2f} | {r['matchering_s']:.2f} |")
     summary = ["| pair type | pairs | mean before | mean eq_match | mean matchering | eq_match wins | speed-up |", "|---|---|---|---|---|---|---|"]
     for kind in ("music", "speech"):
         group = [r for r in rows if r["name"].startswith(kind)]
@@ -151,7 +151,8 @@ def main() -> None:
             continue
         mean = lambda key: np.mean([r[key] for r in group])  # noqa: E731
         wins = sum(r["ours"] < r["matchering"] for r in group)
-        summary.append(f"| {kind} | {len(group)} | {mean('before'):.2f} dB | **{mean('ours'):.2f} dB** | {mean('matchering'):.2f} dB | "
+        ours, theirs = bold_lower(mean("ours"), mean("matchering"))
+        summary.append(f"| {kind} | {len(group)} | {mean('before'):.2f} dB | {ours} dB | {theirs} dB | "
                        f"{wins}/{len(group)} | {mean('matchering_s') / mean('ours_s'):.1f}x |")
     text = f"""# eq_match against matchering
 
@@ -159,8 +160,8 @@ def main() -> None:
 its defaults: amount 1, 1/6-octave smoothing, +-12 dB, linear phase). Each pair: reference = a
 {SEGMENT_SECONDS:g} s segment of a recording, input = another {SEGMENT_SECONDS:g} s segment of it
 through a random smooth EQ (low shelf, two bells, high shelf, each up to +-6 dB). Distance: RMS
-of the third-octave band-level differences to the reference, 40 Hz-16 kHz, mean removed (dB;
-lower is better). Time: seconds per track, reading and writing files included, fastest of\n{RUNS} runs; eq_match analyses the reference on a second thread (this machine: 2 cores).
+of the third-octave band-level differences to the reference, 40 Hz-16 kHz (bands below the
+reference's Nyquist), mean removed (dB; lower is better). Time: seconds per track, reading and writing files included, fastest of\n{RUNS} runs; eq_match analyses the reference on a second thread (this machine: 2 cores).
 
 {chr(10).join(summary)}
 

@@ -39,7 +39,7 @@ from aural_fx.evaluation import metrics  # noqa: E402
 from aural_fx.evaluation.compare import align  # noqa: E402
 from aural_fx.training import parse_recipe  # noqa: E402
 from aural_fx.training.recipe import seed_for  # noqa: E402
-from aural_fx.training.signals import read_audio, resample  # noqa: E402
+from aural_fx.training.signals import band_limit, read_audio  # noqa: E402
 
 HERE = Path(__file__).parent
 RATE = 48000
@@ -115,14 +115,13 @@ PEERS = {"pass-through": pass_through, "DeepFilterNet3": deepfilternet, "RNNoise
 
 def speech_scores(output: np.ndarray, clean: np.ndarray, with_dnsmos: bool) -> dict[str, float]:
     e, r = align(output, RATE, clean, RATE)
-    scores = {"SI-SDR": metrics.si_sdr(e, r), "PESQ": metrics.pesq_wb(e, r, RATE), "STOI": metrics.stoi(e, r, RATE),
-              "DNSMOS": metrics.dnsmos(e, RATE)["ovrl"] if with_dnsmos else float("nan"), "LSD": metrics.lsd(e, r, RATE)}
-    return scores
+    return {"SI-SDR": metrics.si_sdr(e, r), "PESQ": metrics.pesq_wb(e, r, RATE), "STOI": metrics.stoi(e, r, RATE),
+            "DNSMOS": metrics.dnsmos(e, RATE)["ovrl"] if with_dnsmos else float("nan"), "LSD": metrics.lsd(e, r, RATE)}
 
 
 def music_scores(output: np.ndarray, clean: np.ndarray, cutoff: float) -> dict[str, float]:
     e, r = align(output, RATE, clean, RATE)
-    return {"SI-SDR": metrics.si_sdr(e, r), "LSD": metrics.lsd(e, r, RATE), f"LSD-HF": metrics.lsd(e, r, RATE, above_hz=cutoff),
+    return {"SI-SDR": metrics.si_sdr(e, r), "LSD": metrics.lsd(e, r, RATE), "LSD-HF": metrics.lsd(e, r, RATE, above_hz=cutoff),
             "3rd-oct dB": metrics.third_octave_distance(e, r, RATE)}
 
 
@@ -161,7 +160,7 @@ def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int) 
     seconds: dict[str, float] = {name: 0.0 for name in systems}
     audio_seconds = 0.0
     for kind, condition, degrade in conditions:
-        cutoff = float(condition.split()[0]) * 500 if condition.endswith("kHz") and not condition.startswith("MP3") else 16000.0
+        cutoff = float(condition.split()[0]) * 500 if condition.endswith("kHz") else 16000.0  # the low rate's Nyquist
         for clip_name, path in clips[kind]:
             clean, _ = read_audio(path, RATE)
             clean = clean.mean(axis=0, keepdims=True)
@@ -190,7 +189,7 @@ def _recipe_degrader(parsed, voices: list[Path]):
 def _low_rate_degrader(low: int):
     """The low-rate file a user has, brought back to 48 kHz by sinc resampling (what
     pass-through means for a bandwidth condition)."""
-    return lambda clean, seed: resample(resample(clean, RATE, low), low, RATE)[:, : clean.shape[1]]
+    return lambda clean, seed: band_limit(clean, RATE, low)
 
 
 def markdown(report: dict) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aural_fx.errors import AudioError, ParameterError
-from aural_fx.formats import READABLE
+from aural_fx.formats import audio_files
 from aural_fx.training.alignment import delay_of, shift
 from aural_fx.training.signals import read_audio, resample
 
@@ -88,11 +88,7 @@ def check_metric_names(names: Iterable[str]) -> list[str]:
 
 def _audio_files(folder: Path) -> dict[str, Path]:
     """Audio files under ``folder`` by relative path without extension."""
-    return {
-        str(path.relative_to(folder).with_suffix("")): path
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.suffix.lower() in READABLE
-    }
+    return {str(path.relative_to(folder).with_suffix("")): path for path in audio_files(folder)}
 
 
 def pair_files(reference_dir: Path, estimate_dir: Path) -> list[tuple[str, Path, Path]]:

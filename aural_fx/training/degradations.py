@@ -18,6 +18,7 @@ import pedalboard
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from aural_fx.errors import AudioError, ParameterError
+from aural_fx.formats import audio_files
 
 from .alignment import align_to
 from .signals import band_limit, colored_noise, hum, level_db, mix_at_snr, read_mono
@@ -157,13 +158,14 @@ class Noise(Degradation):
     def _files(self, folder: Optional[Path], what: str) -> list[Path]:
         if folder is None:
             raise ParameterError(f"noise.folder: kind '{what}' needs a folder of recordings")
-        files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"))
+        files = audio_files(folder)
         if not files:
             raise AudioError(f"{folder}: no audio files for noise kind '{what}'")
         return files
 
     def _from_folder(self, length: int, rate: int, rng: np.random.Generator) -> np.ndarray:
-        path = self._files(self.params.folder, "folder")[int(rng.integers(len(self._files(self.params.folder, "folder"))))]
+        files = self._files(self.params.folder, "folder")
+        path = files[int(rng.integers(len(files)))]
         return _looped_excerpt(read_mono(path, rate), length, rng)
 
     def _babble(self, length: int, rate: int, context: Context) -> np.ndarray:
@@ -201,13 +203,13 @@ class Reverb(Degradation):
         _distance = field_validator("distance")(lambda v: _check_span(v, 0.1, 20.0))
 
     def apply(self, audio, rate, context):
+        from scipy.signal import fftconvolve
+
         from .room import room_impulse_response
 
         rng = context.rng
         size = [float(draw(side, rng)) for side in self.params.room]
         response = room_impulse_response(rate, size, float(draw(self.params.rt60, rng)), float(draw(self.params.distance, rng)), rng)
-        from scipy.signal import fftconvolve
-
         start = int(np.argmax(np.abs(response)))  # direct sound: keep the pair aligned
         wet = fftconvolve(audio, response[np.newaxis, start:], axes=1)[:, : audio.shape[1]]
         return wet.astype(np.float32)

@@ -20,21 +20,16 @@ import soundfile
 
 from aural_fx.errors import AudioError, AuralFxError
 from aural_fx.files import atomic_write
-from aural_fx.formats import READABLE
+from aural_fx.formats import READABLE, audio_files
 
 from .alignment import delay_of, shift
 from .recipe import Recipe, seed_for
 from .signals import read_audio, resample
 
-__all__ = ["make_pairs", "PairedFolder", "Pair", "audio_files"]
+__all__ = ["make_pairs", "PairedFolder", "Pair"]
 
 MAX_SHIFT_SECONDS = 1.0
 """How far apart two real recordings of one take may start."""
-
-
-def audio_files(folder: Path) -> list[Path]:
-    """Readable audio files under ``folder``, sorted."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in READABLE)
 
 
 def make_pairs(

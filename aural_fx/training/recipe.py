@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from aural_fx.errors import ParameterError, PresetError, suggest
 from aural_fx.params import validate
+from aural_fx.preset import parse_yaml
 
 from .degradations import DEGRADATIONS, Context, Degradation
 from .signals import resample
@@ -88,12 +88,7 @@ def load_recipe(path: str | Path) -> Recipe:
 
 def parse_recipe(text: str, source: str = "<recipe>", base_dir: Path | None = None) -> Recipe:
     """Parse recipe YAML; relative ``folder`` paths resolve against ``base_dir``."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PresetError(f"{source}: invalid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+    document = parse_yaml(text, source)
     if not isinstance(document, dict) or "aural_fx_recipe" not in document:
         raise PresetError(f"{source}: a recipe is a mapping starting with 'aural_fx_recipe: {RECIPE_VERSION}'")
     for key in document:

@@ -42,7 +42,7 @@ def hum(length: int, rate: int, mains_hz: float, harmonics: int, rng: np.random.
 def level_db(audio: np.ndarray, frame: int = 1024) -> float:
     """Active level (dBFS, RMS over frames within 40 dB of the loudest), so pauses between
     words do not lower a speech signal's level (in the spirit of ITU-T P.56)."""
-    mono = np.asarray(audio, np.float64).reshape(-1, np.asarray(audio).shape[-1]).mean(axis=0)
+    mono = np.atleast_2d(np.asarray(audio, np.float64)).mean(axis=0)
     count = max(1, mono.size // frame)
     power = np.mean(mono[: count * frame].reshape(count, -1) ** 2, axis=1) if mono.size >= frame else np.array([np.mean(mono**2)])
     loud = power[power >= power.max() * 1e-4] if power.max() > 0 else power
@@ -112,8 +112,10 @@ def bandwidth_hz(audio: np.ndarray, rate: int) -> float:
 
     mono = np.atleast_2d(np.asarray(audio, np.float64)).mean(axis=0)
     frequencies, power = welch(mono, rate, nperseg=min(4096, mono.size))
-    smoothed = np.array([power[(frequencies >= f * 2 ** (-1 / 12)) & (frequencies <= f * 2 ** (1 / 12))].mean() if f > 0 else power[0]
-                         for f in frequencies])
+    totals = np.concatenate([[0.0], np.cumsum(power)])  # band means from running sums
+    low = np.searchsorted(frequencies, frequencies * 2 ** (-1 / 12), side="left")
+    high = np.searchsorted(frequencies, frequencies * 2 ** (1 / 12), side="right")
+    smoothed = (totals[high] - totals[low]) / (high - low)
     level = 10 * np.log10(smoothed + 1e-30)
     above = np.flatnonzero(level >= level.max() + BANDWIDTH_FLOOR_DB)
     return float(frequencies[above[-1]]) if above.size else 0.0
