@@ -50,6 +50,10 @@ EXIT_INTERRUPTED = 130
 PROGRESS_MIN_SECONDS = 5.0
 """Files shorter than this (in audio time) get no progress bar."""
 
+_held_until_exit: list[object] = []
+"""Graphs that ran, kept alive until interpreter exit: VST3 plugins built with DPF print
+warnings when destroyed, and stderr is only silenced at teardown (``_quiet_teardown``)."""
+
 app = typer.Typer(
     name="aural-fx",
     help="Run effect presets (pedalboard, VST3 and aural-fx effects) over audio files.",
@@ -285,6 +289,7 @@ def run(
         graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
         fail(error)
+    _held_until_exit.append(graph)
     if limit:
         from aural_fx_plugins.limiter import TruePeakLimiter
 
