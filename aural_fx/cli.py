@@ -174,6 +174,21 @@ def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Pat
     return targets
 
 
+def progress_bar(transient: bool = False) -> Progress:
+    """A rich progress display on stdout: description, bar, percentage, elapsed and eta
+    (a context manager; commands of plugins use it too)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=out,
+        transient=transient,
+    )
+
+
 class _Bars:
     """A rich progress bar per file longer than ``PROGRESS_MIN_SECONDS``, on a terminal."""
 
@@ -183,16 +198,7 @@ class _Bars:
 
     def __enter__(self) -> "_Bars":
         if self.enabled:
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-                console=out,
-                transient=True,
-            )
+            self.progress = progress_bar(transient=True)
             self.progress.start()
         return self
 
@@ -392,6 +398,22 @@ def plugins() -> None:
 
 
 # -- data and judging ----------------------------------------------------------------------
+train_app = typer.Typer(help="Train a model that an aural-fx effect loads.", no_args_is_help=True)
+export_app = typer.Typer(help="Export an effect's model (ONNX).", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(export_app, name="export")
+"""Groups that plugins add their 'train X' and 'export X' commands to (register_commands)."""
+
+
+def command_group(cli: typer.Typer, name: str) -> typer.Typer:
+    """The sub-command group ``name`` ("train", "export") of the application ``cli`` that
+    ``register_commands`` received (use it rather than importing the groups: under
+    ``python -m aural_fx.cli`` the running application is another module object)."""
+    for group in cli.registered_groups:
+        if group.name == name and group.typer_instance is not None:
+            return group.typer_instance
+    raise LookupError(f"aural-fx has no command group '{name}'")
+
 from . import data_commands  # noqa: E402  (defines its commands on 'app')
 
 data_commands.register(app)

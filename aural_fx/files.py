@@ -23,6 +23,9 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None], what: str 
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(handle, "wb") as stream:
             write(stream)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         os.replace(temporary, path)
     except OSError as error:
         raise AuralFxError(f"{path}: cannot write {what}: {error.strerror or error}") from None

@@ -141,7 +141,7 @@ def benchmark_clips(corpus: Path, kind: str, count: int) -> list[tuple[str, Path
     return picked[:count]
 
 
-def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int) -> dict:
+def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int, preset_kinds: tuple[str, ...] = ("speech", "music")) -> dict:
     systems = dict(PEERS)
     systems.update({f"aural-fx {p.stem}": preset_system(p) for p in presets})
     conditions: list[tuple[str, str, Callable]] = []
@@ -158,7 +158,7 @@ def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int) 
     clips = {"speech": benchmark_clips(corpus, "speech", speech_count), "music": benchmark_clips(corpus, "music", music_count)}
     results: dict = {}
     seconds: dict[str, float] = {name: 0.0 for name in systems}
-    audio_seconds = 0.0
+    audio_seconds: dict[str, float] = {name: 0.0 for name in systems}
     for kind, condition, degrade in conditions:
         cutoff = float(condition.split()[0]) * 500 if condition.endswith("kHz") else 16000.0  # the low rate's Nyquist
         for clip_name, path in clips[kind]:
@@ -166,19 +166,21 @@ def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int) 
             clean = clean.mean(axis=0, keepdims=True)
             degraded = degrade(clean, seed_for(5, f"{condition}:{clip_name}"))
             for system, function in systems.items():
+                if system.startswith("aural-fx") and kind not in preset_kinds:
+                    continue
                 start = time.perf_counter()
                 output = function(degraded)
                 seconds[system] += time.perf_counter() - start
+                audio_seconds[system] += clean.shape[1] / RATE
                 with_dnsmos = not condition.endswith("kHz")  # DNSMOS judges noise; bandwidth is LSD's
                 scores = speech_scores(output, clean, with_dnsmos) if kind == "speech" else music_scores(output, clean, cutoff)
                 table = results.setdefault(kind, {}).setdefault(condition, {}).setdefault(system, {})
                 for key, value in scores.items():
                     table.setdefault(key, []).append(value)
-            audio_seconds += clean.shape[1] / RATE
         print(f"{kind} / {condition}: done", flush=True)
     means = {kind: {cond: {system: {k: float(np.mean(v)) for k, v in scores.items()} for system, scores in by_system.items()}
                     for cond, by_system in by_condition.items()} for kind, by_condition in results.items()}
-    rtf = {system: seconds[system] / audio_seconds for system in systems}
+    rtf = {system: seconds[system] / audio_seconds[system] for system in systems}
     return {"means": means, "rtf": rtf, "clips": {k: [n for n, _ in v] for k, v in clips.items()}}
 
 
@@ -228,11 +230,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     parser.add_argument("--preset", type=Path, action="append", default=[])
+    parser.add_argument("--preset-kind", choices=["speech", "music", "all"], default="all", help="Run the presets on this kind of clip only.")
     parser.add_argument("--speech-clips", type=int, default=10)
     parser.add_argument("--music-clips", type=int, default=10)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "quality")
     args = parser.parse_args()
-    report = run(args.corpus, args.preset, args.speech_clips, args.music_clips)
+    kinds = ("speech", "music") if args.preset_kind == "all" else (args.preset_kind,)
+    report = run(args.corpus, args.preset, args.speech_clips, args.music_clips, kinds)
     report.update(date=date.today().isoformat(), machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))

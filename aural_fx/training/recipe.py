@@ -54,6 +54,13 @@ class Recipe:
     def make_pair(self, clean: np.ndarray, rate: int, seed: int, voices: Sequence[Path] = ()) -> tuple[np.ndarray, np.ndarray, int]:
         """``(degraded, clean, rate)`` from ``(channels, samples)`` clean audio: the clean
         side is the input after the recipe's rate, channels and augmentations."""
+        clean, rate, context = self._augmented(clean, rate, seed, voices)
+        degraded = clean
+        for step in self.degrade:
+            degraded = step(degraded, rate, context)
+        return degraded, clean, rate
+
+    def _augmented(self, clean: np.ndarray, rate: int, seed: int, voices: Sequence[Path]) -> tuple[np.ndarray, int, Context]:
         clean = np.atleast_2d(np.asarray(clean, np.float32))
         if self.sample_rate and self.sample_rate != rate:
             clean, rate = resample(clean, rate, self.sample_rate), self.sample_rate
@@ -62,10 +69,23 @@ class Recipe:
         context = Context(np.random.default_rng(seed), list(voices))
         for step in self.augment:
             clean = step(clean, rate, context)
-        degraded = clean
+        return clean, rate, context
+
+    def make_stages(self, clean: np.ndarray, rate: int, seed: int, voices: Sequence[Path] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``(degraded, noiseless, clean, rate)``: like ``make_pair``, plus the degraded
+        signal as it would be without the ``noise`` steps (the same rooms, microphones and
+        codecs, drawn identically): the target of a denoising stage."""
+        clean, rate, context = self._augmented(clean, rate, seed, voices)
+        degraded = noiseless = clean
         for step in self.degrade:
+            before = context.rng.bit_generator.state
             degraded = step(degraded, rate, context)
-        return degraded, clean, rate
+            if step.name != "noise":
+                after = context.rng.bit_generator.state
+                context.rng.bit_generator.state = before  # the same draws for the noiseless branch
+                noiseless = step(noiseless, rate, context)
+                context.rng.bit_generator.state = after
+        return degraded, noiseless, clean, rate
 
 
 def seed_for(base_seed: int, name: str) -> int:

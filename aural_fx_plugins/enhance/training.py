@@ -1,0 +1,233 @@
+"""Training the enhancement model (``aural-fx train enhance``).
+
+The loss is a compressed-spectrum loss (magnitude and complex terms, the spectra raised to
+the power 0.3) on the restored output against the clean speech, plus the same loss on the
+denoising stage's output against the noiseless target when the examples come from recipes.
+Checkpoints are safetensors files written after each epoch; a run with the same settings
+resumes from the last one. The result is a model file the ``enhance`` effect loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from aural_fx.errors import AuralFxError
+from aural_fx.training import load_recipe
+from aural_fx.weights import load_weights, save_weights
+
+from .data import Pool, pair_pool, render_pool, speech_files
+from .model import EnhanceConfig, EnhanceNet, compress, decompress
+from .spectral import synthesis_add, torch_analysis
+
+__all__ = ["TrainOptions", "enhance_features", "spectral_loss", "train"]
+
+MODEL_KIND = "enhance"
+
+
+@dataclass
+class TrainOptions:
+    """Everything that determines a training run (stored in the model file)."""
+
+    out: Path
+    clean: list[Path] = field(default_factory=list)
+    recipes: list[Path] = field(default_factory=list)
+    pairs: Path | None = None
+    validation: list[Path] = field(default_factory=list)
+    work_dir: Path = Path("enhance-training")
+    examples: int = 3000
+    example_seconds: float = 1.2
+    segment_seconds: float = 1.0
+    epochs: int = 5
+    batch_size: int = 8
+    learning_rate: float = 2e-3
+    denoise_weight: float = 0.5
+    seed: int = 0
+    threads: int = 0  # 0: all cores
+    workers: int = 2
+    name: str = "speech"
+
+    def fingerprint(self) -> str:
+        """What a checkpoint must match to be resumed (not the output path or threads)."""
+        values = {k: str(v) for k, v in asdict(self).items() if k not in ("out", "threads", "workers", "work_dir")}
+        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def enhance_features(samples: torch.Tensor, config: EnhanceConfig) -> torch.Tensor:
+    """``(b, n)`` samples -> ``(b, 3, frames, bins)`` compressed features."""
+    return compress(torch_analysis(samples, config.n_fft, config.hop, config.bins))
+
+
+def spectral_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Compressed real/imag ``(b, 2, t, f)``: magnitude MSE plus half the complex MSE."""
+    magnitude_p = torch.sqrt(predicted[:, 0] ** 2 + predicted[:, 1] ** 2 + 1e-8)
+    magnitude_t = torch.sqrt(target[:, 0] ** 2 + target[:, 1] ** 2 + 1e-8)
+    return F.mse_loss(magnitude_p, magnitude_t) + 0.5 * F.mse_loss(predicted, target)
+
+
+def train(options: TrainOptions, report: Callable[[str], None] = print,
+          progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """Run (or resume) training; writes ``options.out`` and returns the final metrics."""
+    torch.manual_seed(options.seed)
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    config = EnhanceConfig()
+    pool = _training_pool(options, report, progress)
+    validation = _validation_pool(options, report)
+    model = EnhanceNet(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
+    steps_per_epoch = len(pool) // options.batch_size
+    total_steps = steps_per_epoch * options.epochs
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _learning_rate_factor(step, total_steps))
+    checkpoint = options.work_dir / "checkpoint.safetensors"
+    start_epoch, history = _resume(checkpoint, options, model, optimizer, schedule, report)
+    for epoch in range(start_epoch, options.epochs):
+        model.train()
+        rng = np.random.default_rng([options.seed, epoch])
+        order = rng.permutation(len(pool))
+        started, losses = time.perf_counter(), []
+        for step in range(steps_per_epoch):
+            batch = order[step * options.batch_size : (step + 1) * options.batch_size]
+            degraded, noiseless, clean = _crop(pool, batch, options.segment_seconds, rng)
+            loss = _loss(model, config, degraded, noiseless, clean, options.denoise_weight)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+            if progress is not None:
+                progress(f"epoch {epoch + 1}/{options.epochs} loss {np.mean(losses[-50:]):.4f}", step + 1, steps_per_epoch)
+        scores = _validate(model, config, validation, options.denoise_weight)
+        scores.update(epoch=epoch + 1, train_loss=float(np.mean(losses)), minutes=(time.perf_counter() - started) / 60)
+        history.append(scores)
+        report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}))
+        _save_checkpoint(checkpoint, options, model, optimizer, schedule, epoch + 1, history)
+    _export(options, model, config, history)
+    return history[-1] if history else {}
+
+
+def _learning_rate_factor(step: int, total: int) -> float:
+    warmup = min(100, max(1, total // 10))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _training_pool(options: TrainOptions, report, progress) -> Pool:
+    cache = options.work_dir / f"pool-{options.fingerprint()}.npz"
+    if cache.is_file():
+        with np.load(cache) as stored:
+            report(f"training examples: {cache}")
+            noiseless = stored["noiseless"] if stored["noiseless"].size else None
+            return Pool(stored["degraded"], noiseless, stored["clean"], int(stored["rate"]))
+    if options.pairs is not None:
+        pool = pair_pool(options.pairs, options.examples, options.example_seconds, options.seed)
+    else:
+        if not options.clean or not options.recipes:
+            raise AuralFxError("train enhance: give --clean folders and --recipe files, or --pairs")
+        recipes = [load_recipe(path) for path in options.recipes]
+        files = speech_files(options.clean)
+        report(f"rendering {options.examples} examples from {len(files)} clean files with {len(recipes)} recipe(s)")
+        step = (lambda done: progress("rendering examples", done, options.examples)) if progress else None
+        pool = render_pool(recipes, files, options.examples, options.example_seconds, options.seed,
+                           voices=files[::5], workers=options.workers, progress=step)
+    np.savez(cache, degraded=pool.degraded, clean=pool.clean, rate=pool.rate,
+             noiseless=pool.noiseless if pool.noiseless is not None else np.zeros(0, np.float32))
+    return pool
+
+
+def _validation_pool(options: TrainOptions, report) -> Pool | None:
+    if not options.validation or not options.recipes:
+        return None
+    files = speech_files(options.validation)
+    recipes = [load_recipe(path) for path in options.recipes]
+    pool = render_pool(recipes, files, 32, 3.0, options.seed + 1, voices=files[::3], workers=1)
+    report(f"validation: 32 examples of 3 s from {len(files)} files")
+    return pool
+
+
+def _crop(pool: Pool, batch: np.ndarray, seconds: float, rng: np.random.Generator):
+    length = int(seconds * pool.rate)
+    starts = rng.integers(0, pool.clean.shape[1] - length + 1, size=len(batch))
+    take = lambda array: torch.from_numpy(np.stack([array[i, s : s + length] for i, s in zip(batch, starts)]))
+    noiseless = take(pool.noiseless) if pool.noiseless is not None else None
+    return take(pool.degraded), noiseless, take(pool.clean)
+
+
+def _loss(model: EnhanceNet, config: EnhanceConfig, degraded, noiseless, clean, denoise_weight: float) -> torch.Tensor:
+    denoised, restored = model(enhance_features(degraded, config))
+    loss = spectral_loss(restored, enhance_features(clean, config)[:, :2])
+    if noiseless is not None and denoise_weight:
+        loss = loss + denoise_weight * spectral_loss(denoised, enhance_features(noiseless, config)[:, :2])
+    return loss
+
+
+def _validate(model: EnhanceNet, config: EnhanceConfig, pool: Pool | None, denoise_weight: float) -> dict[str, float]:
+    if pool is None:
+        return {}
+    from aural_fx.evaluation.metrics import pesq_wb
+
+    model.eval()
+    with torch.no_grad():
+        degraded = torch.from_numpy(pool.degraded)
+        noiseless = torch.from_numpy(pool.noiseless) if pool.noiseless is not None else None
+        loss = float(_loss(model, config, degraded, noiseless, torch.from_numpy(pool.clean), denoise_weight))
+        _, restored = model(enhance_features(degraded[:8], config))
+    audio = synthesis_add(decompress(restored).numpy().astype(np.float64), config.n_fft, config.hop)
+    trim = config.n_fft - config.hop
+    scores_in, scores_out = [], []
+    for index in range(8):
+        clean = pool.clean[index, trim : trim + audio.shape[1] - 2 * trim]
+        scores_out.append(pesq_wb(audio[index, trim:-trim], clean, pool.rate))
+        scores_in.append(pesq_wb(pool.degraded[index, trim : trim + len(clean)], clean, pool.rate))
+    return {"validation_loss": loss, "validation_pesq": float(np.mean(scores_out)), "validation_pesq_input": float(np.mean(scores_in))}
+
+
+def _save_checkpoint(path: Path, options: TrainOptions, model, optimizer, schedule, epoch: int, history: list) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    state = optimizer.state_dict()
+    for index, values in state["state"].items():
+        for name, value in values.items():
+            tensors[f"optim.{index}.{name}"] = torch.as_tensor(value)
+    metadata = {"kind": "enhance-checkpoint", "fingerprint": options.fingerprint(), "epoch": epoch,
+                "history": history, "param_groups": state["param_groups"], "schedule": schedule.state_dict()}
+    save_weights(path, tensors, metadata)
+
+
+def _resume(path: Path, options: TrainOptions, model, optimizer, schedule, report) -> tuple[int, list]:
+    if not path.is_file():
+        return 0, []
+    tensors, metadata = load_weights(path, "enhance-checkpoint")
+    if metadata["fingerprint"] != options.fingerprint():
+        raise AuralFxError(f"{path}: checkpoint of a run with other settings; use another --work-dir or delete it")
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": metadata["param_groups"]})
+    schedule.load_state_dict(metadata["schedule"])
+    report(f"resumed from {path} after epoch {metadata['epoch']}")
+    return int(metadata["epoch"]), list(metadata["history"])
+
+
+def _export(options: TrainOptions, model: EnhanceNet, config: EnhanceConfig, history: list) -> None:
+    settings = {k: str(v) if isinstance(v, Path) else ([str(p) for p in v] if isinstance(v, list) else v)
+                for k, v in asdict(options).items() if k not in ("out", "threads", "workers", "work_dir")}
+    metadata = {"kind": MODEL_KIND, "name": options.name, "config": config.as_dict(), "training": settings,
+                "history": history, "parameters": sum(p.numel() for p in model.parameters())}
+    save_weights(options.out, model.state_dict(), metadata)
