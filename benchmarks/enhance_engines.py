@@ -80,7 +80,7 @@ def main() -> None:
               **{f"PESQ {c}": float(np.mean(v)) for c, v in scores[engine].items()}} for engine in engines}}
     (HERE / "results" / "enhance_engines.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = ["# enhance: torch, ONNX and int8 ONNX", "",
-             f"`python3 benchmarks/enhance_engines.py --corpus data/corpus` on {report['date']} ({report['machine']}), one thread, "
+             f"`python3 benchmarks/enhance_engines.py --corpus data/corpus --clips {args.clips}` on {report['date']} ({report['machine']}), one thread, "
              f"{len(clips)} benchmark speech clips per condition.", "",
              "| engine | max difference from torch | PESQ noisy 5 dB | PESQ phone | real-time factor |", "|---|---|---|---|---|"]
     for engine, row in report["engines"].items():
