@@ -38,9 +38,6 @@ def train_enhance(
                            work_dir=work_dir, examples=examples, epochs=epochs, batch_size=batch_size,
                            learning_rate=learning_rate, seed=seed, threads=threads, workers=workers, name=name)
     try:
-        for path in options.recipes:
-            if not path.is_file():
-                raise AuralFxError(f"{path}: recipe not found")
         if out.suffix != ".safetensors":
             raise AuralFxError(f"{out}: the model file must end in .safetensors")
         with progress_bar() as bar:

@@ -28,6 +28,10 @@ OPSET = 17
 def onnx_bytes(model: str, frames: int | None = None) -> bytes:
     """The ONNX graph of ``model`` (name or file); ``frames`` fixes the frame count
     (``None``: dynamic batch and frames)."""
+    try:
+        import onnx  # noqa: F401  (torch's exporter needs it)
+    except ImportError:
+        raise AuralFxError("enhance: ONNX export needs the 'onnx' package (pip install 'aural-fx[data]')") from None
     network, _ = load_model(model)
     example = torch.zeros(1, 3, frames or 140, network.config.bins)
     buffer = io.BytesIO()
@@ -58,10 +62,6 @@ def export_onnx(model: str, path: str | Path, quantize: bool = False, frames: in
     path = Path(path)
     if path.suffix != ".onnx":
         raise AuralFxError(f"{path}: the ONNX file must end in .onnx")
-    try:
-        import onnx  # noqa: F401  (the exporter needs it)
-    except ImportError:
-        raise AuralFxError("export enhance: needs the 'onnx' package (pip install 'aural-fx[data]')") from None
     graph = onnx_bytes(model, frames)
     written = [atomic_write(path, lambda stream: stream.write(graph), what="ONNX file")]
     if quantize:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from aural_fx.errors import AuralFxError
-from aural_fx.training import load_recipe
+from aural_fx.training import Recipe, load_recipe
 from aural_fx.weights import load_weights, save_weights
 
 from .data import Pool, pair_pool, render_pool, speech_files
@@ -81,10 +81,11 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     torch.manual_seed(options.seed)
     if options.threads:
         torch.set_num_threads(options.threads)
+    recipes = [load_recipe(path) for path in options.recipes]  # bad recipes fail before any work
     options.work_dir.mkdir(parents=True, exist_ok=True)
     config = EnhanceConfig()
-    pool = _training_pool(options, report, progress)
-    validation = _validation_pool(options, report)
+    pool = _training_pool(options, recipes, report, progress)
+    validation = _validation_pool(options, recipes, report)
     model = EnhanceNet(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
     steps_per_epoch = len(pool) // options.batch_size
@@ -126,7 +127,7 @@ def _learning_rate_factor(step: int, total: int) -> float:
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def _training_pool(options: TrainOptions, report, progress) -> Pool:
+def _training_pool(options: TrainOptions, recipes: list[Recipe], report, progress) -> Pool:
     cache = options.work_dir / f"pool-{options.fingerprint()}.npz"
     if cache.is_file():
         with np.load(cache) as stored:
@@ -136,9 +137,8 @@ def _training_pool(options: TrainOptions, report, progress) -> Pool:
     if options.pairs is not None:
         pool = pair_pool(options.pairs, options.examples, options.example_seconds, options.seed)
     else:
-        if not options.clean or not options.recipes:
+        if not options.clean or not recipes:
             raise AuralFxError("train enhance: give --clean folders and --recipe files, or --pairs")
-        recipes = [load_recipe(path) for path in options.recipes]
         files = speech_files(options.clean)
         report(f"rendering {options.examples} examples from {len(files)} clean files with {len(recipes)} recipe(s)")
         step = (lambda done: progress("rendering examples", done, options.examples)) if progress else None
@@ -149,11 +149,10 @@ def _training_pool(options: TrainOptions, report, progress) -> Pool:
     return pool
 
 
-def _validation_pool(options: TrainOptions, report) -> Pool | None:
-    if not options.validation or not options.recipes:
+def _validation_pool(options: TrainOptions, recipes: list[Recipe], report) -> Pool | None:
+    if not options.validation or not recipes:
         return None
     files = speech_files(options.validation)
-    recipes = [load_recipe(path) for path in options.recipes]
     pool = render_pool(recipes, files, 32, 3.0, options.seed + 1, voices=files[::3], workers=1)
     report(f"validation: 32 examples of 3 s from {len(files)} files")
     return pool
