@@ -16,7 +16,9 @@ Policies (documented in the README):
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import secrets
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -33,7 +35,7 @@ from .graph import walk
 from .node import Node
 from .processor import Processor
 
-__all__ = ["process_file", "FileResult", "BLOCK_SAMPLES", "timestamp"]
+__all__ = ["process_file", "FileResult", "BLOCK_SAMPLES", "timestamp", "partial_files"]
 
 BLOCK_SAMPLES = 65536
 """Samples read, processed and written per step."""
@@ -59,6 +61,22 @@ class FileResult:
     """Non-finite input samples replaced with silence."""
     first_repaired: float | None = None
     """Time of the first repaired sample, seconds."""
+
+    def warnings(self) -> list[str]:
+        """What a user should hear about this file (repaired input, clipping), a line each."""
+        notes = []
+        if self.repaired:
+            notes.append(
+                f"{self.input}: replaced {self.repaired} NaN or infinite samples with silence "
+                f"(first at {timestamp(self.first_repaired or 0.0)})"
+            )
+        if self.clipped:
+            peak = 20 * math.log10(self.peak) if self.peak > 0 else float("-inf")
+            notes.append(
+                f"{self.output}: {self.clipped} samples clipped (peak {peak:+.2f} dBFS); "
+                "--limit adds a true-peak limiter at -1 dBTP"
+            )
+        return notes
 
 
 def timestamp(seconds: float, decimals: int = 3) -> str:
@@ -111,7 +129,7 @@ def process_file(
         for node in walk(graph):
             if isinstance(node, Processor) and node.needs_input:
                 node.learn_file(source)
-        temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}")
+        temporary = _partial_name(target)
         try:
             with _closing(_open_output(temporary if regular else target, target, regular), target) as handle:
                 with _closing(open_writer(handle, fmt, rate, channels, depth, quality, target), target) as writer:
@@ -123,6 +141,23 @@ def process_file(
                 temporary.unlink(missing_ok=True)
             raise
     return result
+
+
+def _partial_name(target: Path) -> Path:
+    """A new temporary name beside ``target``: ``.NAME.<8 hex>.partial.EXT``."""
+    return target.with_name(f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}")
+
+
+def partial_files(target: str | Path) -> list[Path]:
+    """Temporary files that writing ``target`` left behind (a process killed mid-write leaves
+    one; a batch that owns ``target`` removes them before it writes it again)."""
+    target = Path(target)
+    pattern = re.compile(rf"\.{re.escape(target.stem)}\.[0-9a-f]{{8}}\.partial{re.escape(target.suffix)}")
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    return [target.parent / name for name in names if pattern.fullmatch(name)]
 
 
 def _is_device(path: Path) -> bool:

@@ -242,26 +242,10 @@ def _is_stdout(target: Path) -> bool:
 
 def report_file(result, quiet: bool, notes: Console = out) -> None:
     """Print a processed file's warnings (repaired input, clipping) and its 'wrote' line."""
-    from .audio import timestamp
-
-    if result.repaired:
-        _warn(
-            f"{result.input}: replaced {result.repaired} NaN or infinite samples with silence "
-            f"(first at {timestamp(result.first_repaired or 0.0)})"
-        )
-    if result.clipped:
-        _warn(
-            f"{result.output}: {result.clipped} samples clipped (peak {_db(result.peak):+.2f} dBFS); "
-            "--limit adds a true-peak limiter at -1 dBTP"
-        )
+    for warning in result.warnings():
+        _warn(warning)
     if not quiet:
         notes.print(Text(f"wrote {result.output}"))
-
-
-def _db(value: float) -> float:
-    import math
-
-    return 20 * math.log10(value) if value > 0 else float("-inf")
 
 
 @app.command()
@@ -417,6 +401,10 @@ def command_group(cli: typer.Typer, name: str) -> typer.Typer:
 from . import data_commands  # noqa: E402  (defines its commands on 'app')
 
 data_commands.register(app)
+
+from . import batch_command  # noqa: E402
+
+batch_command.register(app)
 
 
 # -- entry point ---------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from .processor import Processor
 __all__ = [
     "SCHEMA_VERSION",
     "load_preset",
+    "preset_from_text",
     "parse_preset",
     "graph_from_document",
     "preset_document",
@@ -87,18 +88,39 @@ def load_preset(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PresetError(f"{path}: cannot read preset: {error}") from None
-    document = parse_preset(text, source=str(path))
+    return preset_from_text(
+        text,
+        source=str(path),
+        base_dir=path.parent,
+        overrides=overrides,
+        allowed_plugin_dirs=allowed_plugin_dirs,
+        registry=registry,
+    )
+
+
+def preset_from_text(
+    text: str,
+    *,
+    source: str = "<preset>",
+    base_dir: str | Path = ".",
+    overrides: Mapping[str, Any] | None = None,
+    allowed_plugin_dirs: Iterable[str | Path] = (),
+    registry: Registry | None = None,
+) -> Chain:
+    """Build the graph of a preset's text, as ``load_preset`` does for a file (relative paths
+    in it are taken from ``base_dir``; errors start with ``source``)."""
+    document = parse_preset(text, source=source)
     try:
         for key, value in (overrides or {}).items():
             apply_override(document, key, value)
     except PresetError as error:
-        raise PresetError(f"{path}: {error}") from None
+        raise PresetError(f"{source}: {error}") from None
     return graph_from_document(
         document,
-        base_dir=path.parent,
+        base_dir=base_dir,
         allowed_plugin_dirs=allowed_plugin_dirs,
         registry=registry,
-        source=str(path),
+        source=source,
     )
 
 

@@ -1,0 +1,273 @@
+"""``run_batch``: a library of files through one preset, on every core or on Ray, resumable."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..audio import partial_files
+from ..errors import AudioError
+from ..formats import FORMATS, format_of, open_writer
+from .inputs import find_inputs, output_paths
+from .manifest import FileRecord, Manifest
+from .worker import GraphSpec, Outcome, OutputOptions, Task
+
+__all__ = ["run_batch", "BatchResult", "BatchProgress", "ENGINES", "default_jobs"]
+
+ENGINES = ("local", "ray")
+MAX_ATTEMPTS = 3
+"""Times a file is started before a worker that keeps dying on it is given up."""
+
+_validated: list[object] = []
+"""Graphs built to check presets, kept until exit: VST3 plugins built with DPF print
+warnings when they are destroyed (the CLI silences stderr only at exit)."""
+
+
+@dataclass
+class BatchProgress:
+    """Where a running batch stands (for a progress display)."""
+
+    files_done: int
+    files_total: int
+    audio_seconds: float
+    """Audio processed so far, seconds."""
+
+
+@dataclass
+class BatchResult:
+    """What ``run_batch`` did."""
+
+    manifest: Path
+    done: int = 0
+    """Files processed by this run."""
+    failed: int = 0
+    """Files that failed in this run."""
+    skipped_done: int = 0
+    """Files already done by an earlier run (resumed past)."""
+    skipped_failed: int = 0
+    """Files that failed in an earlier run and were not retried (``retry_failed``)."""
+    audio_seconds: float = 0.0
+    """Audio processed by this run, seconds."""
+    elapsed_s: float = 0.0
+    exit_code: int = 0
+    """The worst exit code among inputs this run processed or skipped as failed (0, 3, 4)."""
+    records: list[FileRecord] = field(default_factory=list)
+    """This run's records, in the order files finished."""
+
+
+def default_jobs() -> int:
+    """Worker processes for the local engine: one per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_batch(
+    preset: str | Path,
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    jobs: int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
+    format: str | None = None,
+    bit_depth: str | None = None,
+    quality: str | None = None,
+    sample_rate: int | None = None,
+    num_channels: int | None = None,
+    limit: bool = False,
+    overrides: dict[str, Any] | None = None,
+    allowed_plugin_dirs: Sequence[str | Path] = (),
+    overwrite: bool = False,
+    retry_failed: bool = False,
+    threads_per_job: int | None = None,
+    on_file: Callable[[FileRecord], None] | None = None,
+    on_progress: Callable[[BatchProgress], None] | None = None,
+) -> BatchResult:
+    """Process every audio file that ``inputs`` name through ``preset`` into ``out_dir``.
+
+    ``inputs`` are files, folders (searched recursively; their layout is mirrored under
+    ``out_dir``) or globs. Each worker builds the graph once. Every finished file is recorded
+    in ``out_dir/aural-fx-batch.jsonl``; running the same batch again skips the files that
+    are done, and those that failed unless ``retry_failed``. A file that fails is recorded
+    and the batch goes on; a file whose worker dies is tried again (3 attempts in all).
+
+    Args:
+        engine: ``local`` (worker processes on this machine) or ``ray`` (Ray actors).
+        jobs: workers (default: local, every core; ray, every CPU of the cluster).
+        ray_address: the Ray cluster to use (default: start a local Ray).
+        format, bit_depth, quality, sample_rate, num_channels, limit: as for ``aural-fx run``.
+        overrides: ``{"chain.1.params.ratio": 4}`` preset values.
+        overwrite: replace outputs this batch did not write, and start the manifest afresh
+            when it was written with other settings.
+        threads_per_job: compute threads per worker (default: cores shared among the jobs).
+        on_file: called with each file's record as it finishes.
+        on_progress: called after each file.
+
+    Raises ``AuralFxError`` for a bad preset, input argument or output option (before any
+    file is processed), and ``KeyboardInterrupt`` after cleaning up when interrupted.
+    """
+    if engine not in ENGINES:
+        raise AudioError(f"--engine: unknown engine '{engine}'; choose local or ray")
+    if format is not None and format not in FORMATS:
+        raise AudioError(f"--format: unknown format '{format}'; choose {', '.join(FORMATS)}")
+    started = time.monotonic()
+    out_dir = Path(out_dir)
+    items = find_inputs(inputs, exclude=out_dir)
+    targets = output_paths(items, out_dir, format)
+    options = OutputOptions(format, bit_depth, quality, sample_rate, num_channels)
+    _check_output_options(options, [t for t in targets], [i.source for i in items])
+    spec = GraphSpec.from_file(preset, overrides, allowed_plugin_dirs, limit)
+    _validated.append(spec.build())
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AudioError(f"{out_dir}: cannot create the output folder: {error.strerror or error}") from None
+    settings = {
+        "preset_sha256": _sha256_text(spec.preset_text),
+        "overrides": [list(pair) for pair in spec.overrides],
+        "limit": limit,
+        "format": format,
+        "bit_depth": bit_depth,
+        "quality": quality,
+        "sample_rate": sample_rate,
+        "channels": num_channels,
+    }
+    result = BatchResult(out_dir / "aural-fx-batch.jsonl")
+    with Manifest.open(out_dir, settings, restart=overwrite) as manifest:
+        recorder = _Recorder(manifest, result, on_file, on_progress)
+        tasks = recorder.plan(items, targets, overwrite, retry_failed)
+        if tasks:
+            if engine == "local":
+                from .local import run_local
+
+                jobs = jobs or default_jobs()
+                threads = threads_per_job or max(1, default_jobs() // jobs)
+                run_local(spec, options, tasks, recorder, jobs, MAX_ATTEMPTS, threads)
+            else:
+                from .ray_engine import run_ray
+
+                run_ray(spec, options, tasks, recorder, jobs, ray_address, MAX_ATTEMPTS)
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+class _Recorder:
+    """Turns engine events into manifest records, counts and callbacks (a ``TaskEvents``)."""
+
+    def __init__(self, manifest: Manifest, result: BatchResult, on_file, on_progress) -> None:
+        self.manifest = manifest
+        self.result = result
+        self.on_file = on_file
+        self.on_progress = on_progress
+        self.total = 0
+        self.completed = 0
+        self.sources: dict[int, str] = {}
+        self.attempt_started: dict[int, int] = {}
+
+    def plan(self, items, targets: list[Path], overwrite: bool, retry_failed: bool) -> list[Task]:
+        tasks = []
+        refused = []
+        for index, (item, target) in enumerate(zip(items, targets)):
+            source_key, target_key = os.path.abspath(item.source), os.path.abspath(target)
+            self.sources[index] = source_key
+            latest = self.manifest.latest.get(source_key)
+            ours = latest is not None and latest.output == target_key and latest.status == "done"
+            if ours and target.is_file() and target.stat().st_size == latest.output_bytes:
+                self.result.skipped_done += 1
+                continue
+            if latest is not None and latest.output == target_key and latest.status == "failed" and not retry_failed:
+                self.result.skipped_failed += 1
+                self.result.exit_code = max(self.result.exit_code, latest.exit_code)
+                continue
+            task = Task(index, str(item.source), str(target))
+            if target.exists() and not ours and not overwrite:
+                refused.append(task)
+            else:
+                tasks.append(task)
+        self.total = len(tasks) + len(refused)
+        for task in refused:
+            message = f"{task.target}: output exists (use --overwrite to replace it)"
+            self.finished_record(task, Outcome(task.index, "failed", message, 3), 0)
+        return tasks
+
+    # -- TaskEvents ------------------------------------------------------------------------
+    def started(self, task: Task, attempt: int) -> None:
+        self.attempt_started[task.index] = time.time_ns()
+
+    def finished(self, task: Task, outcome: Outcome, attempts: int) -> None:
+        self.finished_record(task, outcome, attempts)
+
+    def died(self, task: Task, attempts: int, reason: str) -> None:
+        self._clean(task)
+        message = f"{task.source}: a worker died while processing it ({reason}); tried {attempts} times"
+        self.finished_record(task, Outcome(task.index, "failed", message, 4), attempts)
+
+    def abandoned(self, task: Task) -> None:
+        self._clean(task)
+
+    # --------------------------------------------------------------------------------------
+    def _clean(self, task: Task) -> None:
+        """Remove what an unfinished attempt left: partial files, and an output it renamed
+        into place but could not report (so no output exists without its record)."""
+        target = Path(task.target)
+        for leftover in partial_files(target):
+            leftover.unlink(missing_ok=True)
+        began = self.attempt_started.get(task.index)
+        try:
+            if began is not None and target.stat().st_mtime_ns >= began:
+                target.unlink()
+        except OSError:
+            pass
+
+    def finished_record(self, task: Task, outcome: Outcome, attempts: int) -> None:
+        record = FileRecord(
+            input=self.sources[task.index],
+            output=os.path.abspath(task.target),
+            status=outcome.status,
+            error=outcome.error,
+            exit_code=outcome.exit_code,
+            duration_s=None if outcome.duration_s is None else round(outcome.duration_s, 6),
+            processing_s=round(outcome.processing_s, 6),
+            sha256=outcome.sha256,
+            output_bytes=outcome.output_bytes,
+            attempts=attempts,
+            warnings=outcome.warnings,
+        )
+        self.manifest.append(record)
+        result = self.result
+        result.records.append(record)
+        if record.status == "done":
+            result.done += 1
+            result.audio_seconds += record.duration_s or 0.0
+        else:
+            result.failed += 1
+            result.exit_code = max(result.exit_code, record.exit_code)
+        self.completed += 1
+        if self.on_file:
+            self.on_file(record)
+        if self.on_progress:
+            self.on_progress(BatchProgress(self.completed, self.total, result.audio_seconds))
+
+
+def _check_output_options(options: OutputOptions, targets: list[Path], sources: list[Path]) -> None:
+    """Fail before any work when an output option does not suit an output format."""
+    if options.bit_depth is None and options.quality is None:
+        return
+    formats = {options.format or format_of(t) or format_of(s) or "wav" for t, s in zip(targets, sources)}
+    for name in sorted(formats):
+        try:
+            open_writer(io.BytesIO(), FORMATS[name], 44100, 1, options.bit_depth, options.quality, Path(f"out.{name}")).close()
+        except AudioError as error:
+            if len(formats) > 1:
+                raise AudioError(f"{error} (for the {name} outputs)") from None
+            raise
+
+
+def _sha256_text(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
