@@ -10,6 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
+from .options import BitDepth, Format
+
 __all__ = ["batch", "register"]
 
 
@@ -37,10 +39,10 @@ def batch(
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Process again the files that failed in an earlier run."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs this batch did not write; restart a manifest written with other settings."),
     overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, as in 'run'."),
-    fmt: Optional["Format"] = typer.Option(None, "--format", "-f", help="Output format (default: each input's).", rich_help_panel="Output"),  # type: ignore[name-defined]
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: each input's).", rich_help_panel="Output"),
     sample_rate: Optional[int] = typer.Option(None, "--sample-rate", "-r", metavar="HZ", min=1000, max=768000, help="Resample inputs to this rate (Hz) before processing.", rich_help_panel="Output"),
     channels: Optional[int] = typer.Option(None, "--channels", "-c", metavar="N", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output"),
-    bit_depth: Optional["BitDepth"] = typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output"),  # type: ignore[name-defined]
+    bit_depth: Optional[BitDepth] = typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output"),
     quality: Optional[str] = typer.Option(None, "--quality", metavar="QUALITY", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output"),
     limit: bool = typer.Option(False, "--limit", help="End with a true-peak limiter at -1 dBTP.", rich_help_panel="Output"),
     allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Let the preset load VST3 plugins from this folder."),
@@ -114,8 +116,4 @@ def batch(
 
 def register(app: typer.Typer) -> None:
     """Add the batch command to the application."""
-    from .cli import BitDepth, Format
-
-    batch.__annotations__["fmt"] = Optional[Format]
-    batch.__annotations__["bit_depth"] = Optional[BitDepth]
     app.command()(batch)

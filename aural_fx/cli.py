@@ -11,7 +11,6 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -40,6 +39,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from . import __version__
 from .errors import AuralFxError, ProcessingError
+from .options import BitDepth, Format
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -63,21 +63,6 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-
-class Format(str, Enum):
-    wav = "wav"
-    flac = "flac"
-    ogg = "ogg"
-    mp3 = "mp3"
-    aiff = "aiff"
-
-
-class BitDepth(str, Enum):
-    int16 = "16"
-    int24 = "24"
-    int32 = "32"
-    float32 = "float"
 
 
 def usage_error(message: str) -> UsageError:

@@ -90,6 +90,19 @@ def run_cli(*args, cwd=ROOT, env=None):
     )
 
 
+def pip_install_into(target: Path, *packages: Path) -> Path:
+    """Install plugin packages for real with pip into their own folder (for PYTHONPATH)."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), *map(str, packages)],
+        check=True,
+    )
+    return target
+
+
 def write_preset(folder: Path, text: str, name: str = "p.yaml") -> Path:
     path = folder / name
     path.write_text(text)

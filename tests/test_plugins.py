@@ -13,7 +13,7 @@ import pytest
 import aural_fx
 from aural_fx.plugins import DISABLE_ENV
 
-from conftest import DelayLine
+from conftest import DelayLine, pip_install_into
 
 HERE = Path(__file__).parent
 BUILTIN_NAMES = {
@@ -114,13 +114,7 @@ def test_disable_plugins_variable_blocks_a_plugin(monkeypatch):
 def installed_demo_plugin(tmp_path_factory):
     """tests/plugin_pkg (working) and tests/plugin_pkg_broken (fails to import), installed
     for real with pip into their own folder."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(HERE / "plugin_pkg"), str(HERE / "plugin_pkg_broken")],
-        check=True,
-    )
-    return target
+    return pip_install_into(tmp_path_factory.mktemp("site"), HERE / "plugin_pkg", HERE / "plugin_pkg_broken")
 
 
 def _run(args, target, **env):
