@@ -140,6 +140,8 @@ def run_batch(
     with Manifest.open(out_dir, settings, restart=overwrite) as manifest:
         recorder = _Recorder(manifest, result, on_file, on_progress)
         tasks = recorder.plan(items, targets, overwrite, retry_failed)
+        if on_progress:
+            on_progress(BatchProgress(recorder.completed, recorder.total, result.audio_seconds))
         if tasks:
             if engine == "local":
                 from .local import run_local
