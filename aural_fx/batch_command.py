@@ -10,7 +10,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
-from .options import BitDepth, Format
+from .options import (
+    BitDepth,
+    Format,
+    allow_plugin_dir_option,
+    bit_depth_option,
+    channels_option,
+    limit_option,
+    quality_option,
+    sample_rate_option,
+    set_option,
+)
 
 __all__ = ["batch", "register"]
 
@@ -38,14 +48,14 @@ def batch(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDRESS", help="Ray cluster to run on, e.g. auto (default: start a local Ray)."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Process again the files that failed in an earlier run."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace outputs this batch did not write; restart a manifest written with other settings."),
-    overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, as in 'run'."),
+    overrides: List[str] = set_option(),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: each input's).", rich_help_panel="Output"),
-    sample_rate: Optional[int] = typer.Option(None, "--sample-rate", "-r", metavar="HZ", min=1000, max=768000, help="Resample inputs to this rate (Hz) before processing.", rich_help_panel="Output"),
-    channels: Optional[int] = typer.Option(None, "--channels", "-c", metavar="N", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output"),
-    bit_depth: Optional[BitDepth] = typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output"),
-    quality: Optional[str] = typer.Option(None, "--quality", metavar="QUALITY", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output"),
-    limit: bool = typer.Option(False, "--limit", help="End with a true-peak limiter at -1 dBTP.", rich_help_panel="Output"),
-    allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Let the preset load VST3 plugins from this folder."),
+    sample_rate: Optional[int] = sample_rate_option(),
+    channels: Optional[int] = channels_option(),
+    bit_depth: Optional[BitDepth] = bit_depth_option(),
+    quality: Optional[str] = quality_option(),
+    limit: bool = limit_option(),
+    allow_plugin_dir: List[Path] = allow_plugin_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary; warnings and errors still print."),
 ) -> None:
     """Process every audio file in INPUTs through PRESET into --out-dir, resumably.

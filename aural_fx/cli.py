@@ -39,7 +39,17 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from . import __version__
 from .errors import AuralFxError, ProcessingError
-from .options import BitDepth, Format
+from .options import (
+    BitDepth,
+    Format,
+    allow_plugin_dir_option,
+    bit_depth_option,
+    channels_option,
+    limit_option,
+    quality_option,
+    sample_rate_option,
+    set_option,
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -239,15 +249,15 @@ def run(
     inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3).", metavar="INPUT"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (one input only); - is standard output.", rich_help_panel="Output"),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", metavar="DIR", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
-    overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, e.g. chain.1.params.ratio=4."),
+    overrides: List[str] = set_option(),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: the output's extension, else the input's).", rich_help_panel="Output"),
-    sample_rate: Optional[int] = typer.Option(None, "--sample-rate", "-r", metavar="HZ", min=1000, max=768000, help="Resample the input to this rate (Hz) before processing.", rich_help_panel="Output"),
-    channels: Optional[int] = typer.Option(None, "--channels", "-c", metavar="N", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output"),
-    bit_depth: Optional[BitDepth] = typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output"),
-    quality: Optional[str] = typer.Option(None, "--quality", metavar="QUALITY", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output"),
-    limit: bool = typer.Option(False, "--limit", help="End with a true-peak limiter at -1 dBTP.", rich_help_panel="Output"),
+    sample_rate: Optional[int] = sample_rate_option(),
+    channels: Optional[int] = channels_option(),
+    bit_depth: Optional[BitDepth] = bit_depth_option(),
+    quality: Optional[str] = quality_option(),
+    limit: bool = limit_option(),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never the input)."),
-    allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Let the preset load VST3 plugins from this folder."),
+    allow_plugin_dir: List[Path] = allow_plugin_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or 'wrote' lines; warnings and errors still print."),
 ) -> None:
     """Process each INPUT through PRESET; each output goes next to its input as NAME.PRESET.EXT."""

@@ -1,10 +1,15 @@
-"""Choices that several commands offer (``--format``, ``--bit-depth``), as typer enums."""
+"""Options that several commands share (``run`` and ``batch``): the choices as typer enums,
+and the option declarations, so their names, ranges and help read the same everywhere."""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
-__all__ = ["Format", "BitDepth"]
+import typer
+
+__all__ = ["Format", "BitDepth", "set_option", "sample_rate_option", "channels_option",
+           "bit_depth_option", "quality_option", "limit_option", "allow_plugin_dir_option"]
 
 
 class Format(str, Enum):
@@ -20,3 +25,31 @@ class BitDepth(str, Enum):
     int24 = "24"
     int32 = "32"
     float32 = "float"
+
+
+def set_option() -> Any:
+    return typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, e.g. chain.1.params.ratio=4.")
+
+
+def sample_rate_option() -> Any:
+    return typer.Option(None, "--sample-rate", "-r", metavar="HZ", min=1000, max=768000, help="Resample the input to this rate (Hz) before processing.", rich_help_panel="Output")
+
+
+def channels_option() -> Any:
+    return typer.Option(None, "--channels", "-c", metavar="N", min=1, max=64, help="1 mixes down to mono; N copies a mono input to N channels.", rich_help_panel="Output")
+
+
+def bit_depth_option() -> Any:
+    return typer.Option(None, "--bit-depth", "-b", help="wav: 16, 24, 32 or float; flac/aiff: 16 or 24 (default: the input's).", rich_help_panel="Output")
+
+
+def quality_option() -> Any:
+    return typer.Option(None, "--quality", metavar="QUALITY", help="mp3: V0..V9 or kbps; ogg: kbps; flac: compression 0..8.", rich_help_panel="Output")
+
+
+def limit_option() -> Any:
+    return typer.Option(False, "--limit", help="End with a true-peak limiter at -1 dBTP.", rich_help_panel="Output")
+
+
+def allow_plugin_dir_option() -> Any:
+    return typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Let the preset load VST3 plugins from this folder.")

@@ -45,6 +45,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "load_preset",
     "preset_from_text",
+    "read_preset_text",
     "parse_preset",
     "graph_from_document",
     "preset_document",
@@ -80,22 +81,27 @@ def load_preset(
         registry: effects to build from (default: every installed plugin).
     """
     path = Path(path)
-    if not path.exists():
-        raise PresetError(f"{path}: preset not found")
-    if path.is_dir():
-        raise PresetError(f"{path}: is a folder, not a preset file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PresetError(f"{path}: cannot read preset: {error}") from None
     return preset_from_text(
-        text,
+        read_preset_text(path),
         source=str(path),
         base_dir=path.parent,
         overrides=overrides,
         allowed_plugin_dirs=allowed_plugin_dirs,
         registry=registry,
     )
+
+
+def read_preset_text(path: str | Path) -> str:
+    """A preset file's text; a missing, folder or unreadable path raises ``PresetError``."""
+    path = Path(path)
+    if not path.exists():
+        raise PresetError(f"{path}: preset not found")
+    if path.is_dir():
+        raise PresetError(f"{path}: is a folder, not a preset file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PresetError(f"{path}: cannot read preset: {error}") from None
 
 
 def preset_from_text(

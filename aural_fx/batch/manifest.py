@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import AuralFxError
 
-__all__ = ["MANIFEST_NAME", "FORMAT_VERSION", "FileRecord", "Manifest", "read_manifest", "ManifestError"]
+__all__ = ["MANIFEST_NAME", "FORMAT_VERSION", "FileOutcome", "FileRecord", "Manifest", "read_manifest", "ManifestError"]
 
 MANIFEST_NAME = "aural-fx-batch.jsonl"
 FORMAT_VERSION = 1
@@ -28,14 +28,10 @@ class ManifestError(AuralFxError):
     """The manifest cannot be read, or was written by a batch with other settings."""
 
 
-@dataclass
-class FileRecord:
-    """One input's outcome, as the manifest stores it (a JSON object per line)."""
+@dataclass(kw_only=True)
+class FileOutcome:
+    """How processing one file went."""
 
-    input: str
-    """The input file (absolute path)."""
-    output: str
-    """Its output file (absolute path)."""
     status: str
     """``done`` or ``failed``."""
     error: str | None = None
@@ -49,13 +45,25 @@ class FileRecord:
     sha256: str | None = None
     """Checksum of the output file."""
     output_bytes: int | None = None
-    attempts: int = 1
-    """Times a worker started on it (more than 1 when a worker died)."""
     warnings: list[str] = field(default_factory=list)
     """Warnings (clipping, repaired samples) in the words the command line prints."""
 
+
+@dataclass(kw_only=True)
+class FileRecord(FileOutcome):
+    """One input's outcome, as the manifest stores it (a JSON object per line)."""
+
+    input: str
+    """The input file (absolute path)."""
+    output: str
+    """Its output file (absolute path)."""
+    attempts: int = 1
+    """Times a worker started on it (more than 1 when a worker died)."""
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        fields = asdict(self)
+        ordered = {"input": fields.pop("input"), "output": fields.pop("output"), **fields}
+        return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
 
 
 def settings_fingerprint(settings: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from ..audio import partial_files
 from ..errors import AudioError
 from ..formats import FORMATS, format_of, open_writer
 from .inputs import find_inputs, output_paths
-from .manifest import FileRecord, Manifest
+from .manifest import FileOutcome, FileRecord, Manifest
 from .worker import GraphSpec, Outcome, OutputOptions, Task
 
 __all__ = ["run_batch", "BatchResult", "BatchProgress", "ENGINES", "default_jobs"]
@@ -193,7 +193,7 @@ class _Recorder:
         self.total = len(tasks) + len(refused)
         for task in refused:
             message = f"{task.target}: output exists (use --overwrite to replace it)"
-            self.finished_record(task, Outcome(task.index, "failed", message, 3), 0)
+            self.finished_record(task, Outcome(index=task.index, status="failed", error=message, exit_code=3), 0)
         return tasks
 
     # -- TaskEvents ------------------------------------------------------------------------
@@ -206,7 +206,7 @@ class _Recorder:
     def died(self, task: Task, attempts: int, reason: str) -> None:
         self._clean(task)
         message = f"{task.source}: a worker died while processing it ({reason}); tried {attempts} times"
-        self.finished_record(task, Outcome(task.index, "failed", message, 4), attempts)
+        self.finished_record(task, Outcome(index=task.index, status="failed", error=message, exit_code=4), attempts)
 
     def abandoned(self, task: Task) -> None:
         self._clean(task)
@@ -226,19 +226,9 @@ class _Recorder:
             pass
 
     def finished_record(self, task: Task, outcome: Outcome, attempts: int) -> None:
-        record = FileRecord(
-            input=self.sources[task.index],
-            output=os.path.abspath(task.target),
-            status=outcome.status,
-            error=outcome.error,
-            exit_code=outcome.exit_code,
-            duration_s=None if outcome.duration_s is None else round(outcome.duration_s, 6),
-            processing_s=round(outcome.processing_s, 6),
-            sha256=outcome.sha256,
-            output_bytes=outcome.output_bytes,
-            attempts=attempts,
-            warnings=outcome.warnings,
-        )
+        fields = {name: getattr(outcome, name) for name in FileOutcome.__dataclass_fields__}
+        fields["processing_s"] = round(fields["processing_s"], 6)
+        record = FileRecord(input=self.sources[task.index], output=os.path.abspath(task.target), attempts=attempts, **fields)
         self.manifest.append(record)
         result = self.result
         result.records.append(record)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..audio import partial_files, process_file
 from ..errors import AuralFxError, ProcessingError, first_line
 from ..node import Node
+from .manifest import FileOutcome
 
 __all__ = ["GraphSpec", "OutputOptions", "Task", "Outcome", "TaskEvents", "GraphWorker", "checksum"]
 
@@ -39,15 +40,11 @@ class GraphSpec:
     def from_file(
         cls, preset: str | Path, overrides: dict[str, Any] | None = None, allowed_plugin_dirs=(), limit: bool = False
     ) -> "GraphSpec":
-        from ..errors import PresetError
+        """The spec of the preset file ``preset`` (read now; a bad path raises ``PresetError``)."""
+        from ..preset import read_preset_text
 
         preset = Path(preset)
-        if not preset.is_file():
-            raise PresetError(f"{preset}: preset not found" if not preset.exists() else f"{preset}: is a folder, not a preset file")
-        try:
-            text = preset.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PresetError(f"{preset}: cannot read preset: {error}") from None
+        text = read_preset_text(preset)
         return cls(
             text,
             str(preset),
@@ -96,20 +93,11 @@ class Task:
     target: str
 
 
-@dataclass
-class Outcome:
+@dataclass(kw_only=True)
+class Outcome(FileOutcome):
     """What became of a task."""
 
     index: int
-    status: str
-    """``done`` or ``failed``."""
-    error: str | None = None
-    exit_code: int = 0
-    duration_s: float | None = None
-    processing_s: float = 0.0
-    sha256: str | None = None
-    output_bytes: int | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 class TaskEvents(Protocol):
@@ -159,16 +147,16 @@ class GraphWorker:
             digest, size = checksum(target)
         except AuralFxError as error:
             code = 4 if isinstance(error, ProcessingError) else 3
-            return Outcome(task.index, "failed", str(error), code, processing_s=time.perf_counter() - started)
+            return Outcome(index=task.index, status="failed", error=str(error), exit_code=code, processing_s=time.perf_counter() - started)
         except OSError as error:
             message = f"{target}: cannot write output: {error.strerror or error}"
-            return Outcome(task.index, "failed", message, 4, processing_s=time.perf_counter() - started)
+            return Outcome(index=task.index, status="failed", error=message, exit_code=4, processing_s=time.perf_counter() - started)
         except Exception as error:
             message = f"{task.source}: processing failed: {first_line(error)}"
-            return Outcome(task.index, "failed", message, 4, processing_s=time.perf_counter() - started)
+            return Outcome(index=task.index, status="failed", error=message, exit_code=4, processing_s=time.perf_counter() - started)
         return Outcome(
-            task.index,
-            "done",
+            index=task.index,
+            status="done",
             duration_s=result.frames_in / result.sample_rate,
             processing_s=time.perf_counter() - started,
             sha256=digest,
