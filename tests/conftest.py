@@ -90,6 +90,15 @@ def run_cli(*args, cwd=ROOT, env=None):
     )
 
 
+def interruptible() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT: a shell that starts
+    jobs in the background (nohup ... &, some CI runners) makes them ignore SIGINT, and
+    Python only turns SIGINT into KeyboardInterrupt when it starts with the default action."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def pip_install_into(target: Path, *packages: Path) -> Path:
     """Install plugin packages for real with pip into their own folder (for PYTHONPATH)."""
     import subprocess

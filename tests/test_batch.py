@@ -32,7 +32,7 @@ from aural_fx.batch import (
 from aural_fx.batch.worker import checksum
 from aural_fx.errors import AudioError
 
-from conftest import ROOT, pink_noise, pip_install_into, run_cli, write_preset
+from conftest import interruptible, pink_noise, pip_install_into, run_cli, write_preset
 
 HERE = Path(__file__).parent
 PRESET = "aural_fx: 1\nchain:\n  - effect: compressor\n    params: {threshold_db: -30, ratio: 4}\n  - effect: gain\n    params: {gain_db: 3}\n"
@@ -255,7 +255,8 @@ def test_ctrl_c_exits_130_leaving_only_recorded_outputs(tmp_path, faults_site):
     write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: fault_slow\n    params: {seconds: 0.1}\n", "slow.yaml")
     environment = {**os.environ, "PYTHONPATH": str(faults_site)}
     command = [sys.executable, "-m", "aural_fx.cli", "batch", "slow.yaml", "lib", "--out-dir", "out", "-j", "2"]
-    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, preexec_fn=interruptible)
     manifest = tmp_path / "out" / "aural-fx-batch.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not manifest.exists() or len(manifest.read_text().splitlines()) < 2):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import ROOT, run_cli, write_preset
+from conftest import ROOT, interruptible, run_cli, write_preset
 from pedalboard.io import AudioFile
 
 import aural_fx
@@ -158,7 +158,7 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
     preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: pitch_shift\n    params: {semitones: 3}\n")
     source = save(tmp_path / "long.wav", music(600.0, channels=1))
     process = subprocess.Popen([sys.executable, "-m", "aural_fx.cli", "run", str(preset), str(source)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     for _ in range(200):  # wait until it is writing
         if list(tmp_path.glob(".*partial*")):
             break
