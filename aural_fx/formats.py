@@ -7,6 +7,7 @@ integer WAV (pedalboard writes 32-bit WAV as float), which goes through libsndfi
 from __future__ import annotations
 
 import io
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +84,19 @@ def format_of(path: Path) -> str | None:
     return READABLE.get(path.suffix.lower())
 
 
-def audio_files(folder: Path) -> list[Path]:
-    """The readable audio files under ``folder`` (searched recursively), sorted."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and format_of(p) is not None)
+def audio_files(folder: Path, exclude: Path | None = None) -> list[Path]:
+    """The readable audio files under ``folder`` (searched recursively), sorted; the folder
+    ``exclude`` (an absolute path) is not searched, and temporary ``.NAME.*.partial.EXT``
+    files that an interrupted write left are not audio files."""
+    found = []
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if exclude is None or Path(os.path.abspath(root), name) != exclude]
+        found.extend(
+            Path(root) / name
+            for name in names
+            if format_of(Path(name)) is not None and not (name.startswith(".") and ".partial." in name)
+        )
+    return sorted(path for path in found if path.is_file())
 
 
 def output_format(target: Path, requested: str | None, input_format: str) -> OutputFormat:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AudioError
-from ..formats import FORMATS, READABLE, format_of
+from ..formats import FORMATS, READABLE, audio_files, format_of
 
 __all__ = ["BatchItem", "OutputCollision", "find_inputs", "output_paths"]
 
@@ -58,7 +58,7 @@ def _expand(argument: Path, skip: Path | None) -> Iterable[tuple[Path, Path]]:
     if argument.is_dir():
         if _inside(argument, skip):
             raise AudioError(f"{argument}: is inside the output folder; choose an --out-dir outside the inputs")
-        found = [(path, path.relative_to(argument)) for path in _audio_under(argument, skip)]
+        found = [(path, path.relative_to(argument)) for path in audio_files(argument, skip)]
         if not found:
             raise AudioError(f"{argument}: no audio files in this folder ({_kinds()})")
         return found
@@ -74,14 +74,6 @@ def _expand(argument: Path, skip: Path | None) -> Iterable[tuple[Path, Path]]:
             raise AudioError(f"{argument}: no audio files match ({_kinds()})")
         return found
     raise AudioError(f"{argument}: input file or folder not found")
-
-
-def _audio_under(folder: Path, skip: Path | None) -> list[Path]:
-    found = []
-    for root, folders, names in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not _inside(Path(root) / name, skip))
-        found.extend(Path(root) / name for name in names if format_of(Path(name)) is not None)
-    return sorted(path for path in found if not path.name.startswith(".") or ".partial." not in path.name)
 
 
 def _glob_base(pattern: Path) -> Path:

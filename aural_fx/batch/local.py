@@ -10,10 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from ..errors import AuralFxError
@@ -117,7 +116,6 @@ class _Worker:
     connection: Connection
     task: Task | None = None
     ready: bool = False
-    started: float = field(default_factory=time.monotonic)
 
     @classmethod
     def start(cls, context, spec: GraphSpec, options: OutputOptions, threads: int | None) -> "_Worker":

@@ -137,9 +137,10 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, FileRecord]]:
         raise ManifestError(f"{path}: cannot read the manifest: {getattr(error, 'strerror', None) or error}") from None
     try:
         header = json.loads(lines[0])
-        assert isinstance(header, dict) and header.get("aural_fx_batch") == FORMAT_VERSION
-    except (ValueError, AssertionError):
-        raise ManifestError(f"{path}: not an aural-fx batch manifest (line 1)") from None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("aural_fx_batch") != FORMAT_VERSION:
+        raise ManifestError(f"{path}: not an aural-fx batch manifest (line 1)")
     latest: dict[str, FileRecord] = {}
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():

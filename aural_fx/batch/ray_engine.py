@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from ..errors import AuralFxError, first_line
 from .worker import GraphSpec, GraphWorker, OutputOptions, Task, TaskEvents
 
-__all__ = ["run_ray", "ray_cpus"]
+__all__ = ["run_ray"]
 
 
 def _ray():
@@ -46,13 +46,6 @@ def _connect(ray, address: str | None, jobs: int | None) -> bool:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise AuralFxError(f"cannot start or reach {where}: {first_line(error)}") from None
     return True
-
-
-def ray_cpus(address: str | None) -> int:
-    """CPUs of the Ray cluster at ``address`` (a local Ray: this machine's)."""
-    ray = _ray()
-    _connect(ray, address, None)
-    return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
 def run_ray(

@@ -24,8 +24,8 @@ MAX_ATTEMPTS = 3
 """Times a file is started before a worker that keeps dying on it is given up."""
 
 _validated: list[object] = []
-"""Graphs built to check presets, kept until exit: VST3 plugins built with DPF print
-warnings when they are destroyed (the CLI silences stderr only at exit)."""
+"""The last graph built to check a preset, kept until the next batch or exit: VST3 plugins
+built with DPF print warnings when they are destroyed (the CLI silences stderr at exit)."""
 
 
 @dataclass
@@ -119,9 +119,9 @@ def run_batch(
     items = find_inputs(inputs, exclude=out_dir)
     targets = output_paths(items, out_dir, format)
     options = OutputOptions(format, bit_depth, quality, sample_rate, num_channels)
-    _check_output_options(options, [t for t in targets], [i.source for i in items])
+    _check_output_options(options, targets, [i.source for i in items])
     spec = GraphSpec.from_file(preset, overrides, allowed_plugin_dirs, limit)
-    _validated.append(spec.build())
+    _validated[:] = [spec.build()]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -136,12 +136,12 @@ def run_batch(
         "sample_rate": sample_rate,
         "channels": num_channels,
     }
-    result = BatchResult(out_dir / "aural-fx-batch.jsonl")
     with Manifest.open(out_dir, settings, restart=overwrite) as manifest:
+        result = BatchResult(manifest.path)
         recorder = _Recorder(manifest, result, on_file, on_progress)
         tasks = recorder.plan(items, targets, overwrite, retry_failed)
         if on_progress:
-            on_progress(BatchProgress(recorder.completed, recorder.total, result.audio_seconds))
+            on_progress(BatchProgress(result.done + result.failed, recorder.total, result.audio_seconds))
         if tasks:
             if engine == "local":
                 from .local import run_local
@@ -166,7 +166,6 @@ class _Recorder:
         self.on_file = on_file
         self.on_progress = on_progress
         self.total = 0
-        self.completed = 0
         self.sources: dict[int, str] = {}
         self.attempt_started: dict[int, int] = {}
 
@@ -238,11 +237,10 @@ class _Recorder:
         else:
             result.failed += 1
             result.exit_code = max(result.exit_code, record.exit_code)
-        self.completed += 1
         if self.on_file:
             self.on_file(record)
         if self.on_progress:
-            self.on_progress(BatchProgress(self.completed, self.total, result.audio_seconds))
+            self.on_progress(BatchProgress(result.done + result.failed, self.total, result.audio_seconds))
 
 
 def _check_output_options(options: OutputOptions, targets: list[Path], sources: list[Path]) -> None:
