@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from aural_fx import Params, Processor, param
+from aural_fx.neural.stream import FrameStream
 
 from .model import EnhanceNet, compress, decompress
 from .models import load_model
-from .stream import FrameStream
 
 __all__ = ["Enhance"]
 

@@ -8,8 +8,6 @@ chunk grid and the parameter mixing stay in the host (``effect.py``, ``stream.py
 
 from __future__ import annotations
 
-import io
-import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,31 +15,21 @@ import torch
 
 from aural_fx.errors import AuralFxError
 from aural_fx.files import atomic_write
+from aural_fx.neural.onnx import graph_bytes, runtime_session
 
 from .models import load_model, model_path
 
 __all__ = ["export_onnx", "onnx_bytes", "onnx_session", "quantized_bytes"]
 
-OPSET = 17
-
 
 def onnx_bytes(model: str, frames: int | None = None) -> bytes:
     """The ONNX graph of ``model`` (name or file); ``frames`` fixes the frame count
     (``None``: dynamic batch and frames)."""
-    try:
-        import onnx  # noqa: F401  (torch's exporter needs it)
-    except ImportError:
-        raise AuralFxError("enhance: ONNX export needs the 'onnx' package (pip install 'aural-fx[data]')") from None
     network, _ = load_model(model)
     example = torch.zeros(1, 3, frames or 140, network.config.bins)
-    buffer = io.BytesIO()
     dynamic = None if frames else {"features": {0: "batch", 2: "frames"}, "denoised": {0: "batch", 2: "frames"},
                                    "restored": {0: "batch", 2: "frames"}}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(network, (example,), buffer, dynamo=False, opset_version=OPSET, input_names=["features"],
-                          output_names=["denoised", "restored"], dynamic_axes=dynamic)
-    return buffer.getvalue()
+    return graph_bytes(network, (example,), ["features"], ["denoised", "restored"], dynamic, "enhance")
 
 
 def quantized_bytes(graph: bytes) -> bytes:
@@ -79,14 +67,5 @@ def onnx_session(model: str, quantized: bool = False):
 
 @lru_cache(maxsize=4)
 def _session(path: str, mtime: int, quantized: bool):
-    try:
-        import onnxruntime
-    except ImportError:
-        raise AuralFxError("enhance.engine: 'onnx' needs onnxruntime (pip install 'aural-fx[data]')") from None
     graph = onnx_bytes(path)
-    if quantized:
-        graph = quantized_bytes(graph)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    return runtime_session(quantized_bytes(graph) if quantized else graph, "enhance.engine")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,16 +22,18 @@ import torch
 import torch.nn.functional as F
 
 from aural_fx.errors import AuralFxError
+from aural_fx.neural.spectral import synthesis_add, torch_analysis
 from aural_fx.training import Recipe, load_recipe
-from aural_fx.weights import load_weights, save_weights
+from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, save_checkpoint
+from aural_fx.training.pool import Pool, audio_folder_files, pair_pool, render_pool
+from aural_fx.weights import save_weights
 
-from .data import Pool, pair_pool, render_pool, speech_files
 from .model import EnhanceConfig, EnhanceNet, compress, decompress
-from .spectral import synthesis_add, torch_analysis
 
 __all__ = ["TrainOptions", "enhance_features", "spectral_loss", "train"]
 
 MODEL_KIND = "enhance"
+CHECKPOINT_KIND = "enhance-checkpoint"
 
 
 @dataclass
@@ -90,9 +91,10 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
     steps_per_epoch = len(pool) // options.batch_size
     total_steps = steps_per_epoch * options.epochs
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _learning_rate_factor(step, total_steps))
+    schedule = cosine_schedule(optimizer, total_steps)
     checkpoint = options.work_dir / "checkpoint.safetensors"
-    start_epoch, history = _resume(checkpoint, options, model, optimizer, schedule, report)
+    start_epoch, history = resume_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer,
+                                            schedule, report)
     for epoch in range(start_epoch, options.epochs):
         model.train()
         rng = np.random.default_rng([options.seed, epoch])
@@ -114,17 +116,9 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
         scores.update(epoch=epoch + 1, train_loss=float(np.mean(losses)), minutes=(time.perf_counter() - started) / 60)
         history.append(scores)
         report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}))
-        _save_checkpoint(checkpoint, options, model, optimizer, schedule, epoch + 1, history)
+        save_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer, schedule, epoch + 1, history)
     _export(options, model, config, history)
     return history[-1] if history else {}
-
-
-def _learning_rate_factor(step: int, total: int) -> float:
-    warmup = min(100, max(1, total // 10))
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def _training_pool(options: TrainOptions, recipes: list[Recipe], report, progress) -> Pool:
@@ -139,7 +133,7 @@ def _training_pool(options: TrainOptions, recipes: list[Recipe], report, progres
     else:
         if not options.clean or not recipes:
             raise AuralFxError("train enhance: give --clean folders and --recipe files, or --pairs")
-        files = speech_files(options.clean)
+        files = audio_folder_files(options.clean)
         report(f"rendering {options.examples} examples from {len(files)} clean files with {len(recipes)} recipe(s)")
         step = (lambda done: progress("rendering examples", done, options.examples)) if progress else None
         pool = render_pool(recipes, files, options.examples, options.example_seconds, options.seed,
@@ -152,7 +146,7 @@ def _training_pool(options: TrainOptions, recipes: list[Recipe], report, progres
 def _validation_pool(options: TrainOptions, recipes: list[Recipe], report) -> Pool | None:
     if not options.validation or not recipes:
         return None
-    files = speech_files(options.validation)
+    files = audio_folder_files(options.validation)
     pool = render_pool(recipes, files, 32, 3.0, options.seed + 1, voices=files[::3], workers=1)
     report(f"validation: 32 examples of 3 s from {len(files)} files")
     return pool
@@ -193,35 +187,6 @@ def _validate(model: EnhanceNet, config: EnhanceConfig, pool: Pool | None, denoi
         scores_out.append(pesq_wb(audio[index, trim:-trim], clean, pool.rate))
         scores_in.append(pesq_wb(pool.degraded[index, trim : trim + len(clean)], clean, pool.rate))
     return {"validation_loss": loss, "validation_pesq": float(np.mean(scores_out)), "validation_pesq_input": float(np.mean(scores_in))}
-
-
-def _save_checkpoint(path: Path, options: TrainOptions, model, optimizer, schedule, epoch: int, history: list) -> None:
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    state = optimizer.state_dict()
-    for index, values in state["state"].items():
-        for name, value in values.items():
-            tensors[f"optim.{index}.{name}"] = torch.as_tensor(value)
-    metadata = {"kind": "enhance-checkpoint", "fingerprint": options.fingerprint(), "epoch": epoch,
-                "history": history, "param_groups": state["param_groups"], "schedule": schedule.state_dict()}
-    save_weights(path, tensors, metadata)
-
-
-def _resume(path: Path, options: TrainOptions, model, optimizer, schedule, report) -> tuple[int, list]:
-    if not path.is_file():
-        return 0, []
-    tensors, metadata = load_weights(path, "enhance-checkpoint")
-    if metadata["fingerprint"] != options.fingerprint():
-        raise AuralFxError(f"{path}: checkpoint of a run with other settings; use another --work-dir or delete it")
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": metadata["param_groups"]})
-    schedule.load_state_dict(metadata["schedule"])
-    report(f"resumed from {path} after epoch {metadata['epoch']}")
-    return int(metadata["epoch"]), list(metadata["history"])
 
 
 def _export(options: TrainOptions, model: EnhanceNet, config: EnhanceConfig, history: list) -> None:

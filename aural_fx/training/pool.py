@@ -1,4 +1,4 @@
-"""Training examples for the enhancement model: (degraded, noiseless, clean) crops.
+"""Training examples for aural-fx's models: (degraded, noiseless, clean) crops.
 
 From clean speech folders and degradation recipes (``Recipe.make_stages`` gives the noiseless
 target of the denoising stage), or from a folder of a user's real parallel recordings (there
@@ -23,7 +23,7 @@ from aural_fx.training.pairs import PairedFolder
 from aural_fx.training.recipe import seed_for
 from aural_fx.training.signals import read_mono
 
-__all__ = ["Pool", "pair_pool", "render_pool", "speech_files"]
+__all__ = ["Pool", "pair_pool", "render_pool", "audio_folder_files"]
 
 
 @dataclass
@@ -40,12 +40,12 @@ class Pool:
         return self.clean.shape[0]
 
 
-def speech_files(folders: Sequence[Path]) -> list[Path]:
+def audio_folder_files(folders: Sequence[Path]) -> list[Path]:
     """Every audio file under ``folders`` (sorted), or a clear error when there is none."""
     files: list[Path] = []
     for folder in folders:
         if not Path(folder).is_dir():
-            raise AuralFxError(f"{folder}: no such folder of clean speech")
+            raise AuralFxError(f"{folder}: no such folder of clean audio")
         files += audio_files(Path(folder))
     if not files:
         raise AuralFxError(f"{', '.join(map(str, folders))}: no audio files found")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .spectral import analysis, synthesis_add
+from aural_fx.neural.spectral import analysis, synthesis_add
 
 __all__ = ["FrameStream"]
 

@@ -1,0 +1,63 @@
+"""Training-run plumbing shared by aural-fx's models: the learning-rate schedule and
+resumable checkpoints (safetensors: model and optimiser state, the epoch and the history)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from aural_fx.errors import AuralFxError
+from aural_fx.weights import load_weights, save_weights
+
+__all__ = ["cosine_schedule", "resume_checkpoint", "save_checkpoint"]
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up (at most 100 steps), then a cosine decay to 5 % of the base rate."""
+    warmup = min(100, max(1, total_steps // 10))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def save_checkpoint(path: Path, kind: str, fingerprint: str, model: torch.nn.Module, optimizer, schedule,
+                    epoch: int, history: list) -> None:
+    """Write the state after ``epoch`` epochs; ``kind`` is e.g. ``"enhance-checkpoint"``."""
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    state = optimizer.state_dict()
+    for index, values in state["state"].items():
+        for name, value in values.items():
+            tensors[f"optim.{index}.{name}"] = torch.as_tensor(value)
+    metadata = {"kind": kind, "fingerprint": fingerprint, "epoch": epoch, "history": history,
+                "param_groups": state["param_groups"], "schedule": schedule.state_dict()}
+    save_weights(path, tensors, metadata)
+
+
+def resume_checkpoint(path: Path, kind: str, fingerprint: str, model: torch.nn.Module, optimizer, schedule,
+                      report: Callable[[str], None]) -> tuple[int, list]:
+    """Load ``path`` into the model, optimiser and schedule when it exists; returns the epochs
+    done and the history (``(0, [])`` for a fresh run). A checkpoint of other settings is an
+    error."""
+    if not path.is_file():
+        return 0, []
+    tensors, metadata = load_weights(path, kind)
+    if metadata["fingerprint"] != fingerprint:
+        raise AuralFxError(f"{path}: checkpoint of a run with other settings; use another --work-dir or delete it")
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": metadata["param_groups"]})
+    schedule.load_state_dict(metadata["schedule"])
+    report(f"resumed from {path} after epoch {metadata['epoch']}")
+    return int(metadata["epoch"]), list(metadata["history"])
