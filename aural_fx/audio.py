@@ -112,14 +112,15 @@ def process_file(
             format stores it).
         quality: the codec's quality setting (mp3: ``V0``..``V9`` or kbps; ogg: kbps; flac:
             compression level).
-        sample_rate: resample the input to this rate before processing.
+        sample_rate: resample the input to this rate before processing (default: the
+            input's own, or the highest rate an effect asks for: ``Processor.host_rate``).
         num_channels: mix the input down to mono (1), or copy a mono input to this many.
         progress: called with (seconds done, seconds in all) of input after each block.
     """
     source, target = Path(input_path), Path(output_path)
     regular = not _is_device(target) and (not target.exists() or target.is_file())
     _check_target(source, target, regular, overwrite)
-    with _open_input(source, sample_rate) as reader:
+    with _open_input(source, sample_rate, lambda rate: graph_rate(graph, rate)) as reader:
         rate = int(round(reader.samplerate))
         channels = num_channels or reader.num_channels
         convert = _channel_converter(source, reader.num_channels, channels)
@@ -177,7 +178,13 @@ def _check_target(source: Path, target: Path, regular: bool, overwrite: bool) ->
         raise AudioError(f"{target.parent}: output folder does not exist")
 
 
-def _open_input(path: Path, sample_rate: int | None) -> AudioFile:
+def graph_rate(graph: Node, input_rate: float) -> float:
+    """The rate to run ``graph`` at for an input at ``input_rate``: the highest any of its
+    effects asks for (``Processor.host_rate``)."""
+    return max([float(input_rate)] + [node.host_rate(input_rate) for node in walk(graph) if isinstance(node, Processor)])
+
+
+def _open_input(path: Path, sample_rate: int | None, rate_for: Callable[[float], float] | None = None) -> AudioFile:
     if not path.exists():
         raise AudioError(f"{path}: input file not found")
     if path.is_dir():
@@ -197,6 +204,8 @@ def _open_input(path: Path, sample_rate: int | None) -> AudioFile:
     if reader.frames == 0:
         reader.close()
         raise AudioError(f"{path}: contains no audio (0 samples)")
+    if not sample_rate and rate_for is not None:
+        sample_rate = int(round(rate_for(reader.samplerate)))
     if sample_rate and sample_rate != reader.samplerate:
         return reader.resampled_to(float(sample_rate))
     return reader

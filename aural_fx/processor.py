@@ -135,6 +135,12 @@ class Processor(Node):
     def parameter_changed(self, name: str) -> None:
         """Called after a parameter was assigned; override to recompute derived state."""
 
+    def host_rate(self, input_rate: float) -> float:
+        """The rate hosts (``process_file``, the CLI) should resample an input at
+        ``input_rate`` to before this effect; the input's own by default. Effects that add
+        bandwidth (``bandwidth_extension``) ask for more."""
+        return float(input_rate)
+
     # -- effects that analyse the whole input first (eq_match) ----------------------------
     @property
     def needs_input(self) -> bool:

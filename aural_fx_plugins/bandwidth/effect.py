@@ -1,0 +1,234 @@
+"""The ``bandwidth_extension`` effect: restore the band a low sample rate or a lossy codec
+took away.
+
+Hosts (``process_file``, ``aural-fx run``) first resample the input up to
+``target_sample_rate``; the effect then finds where the spectrum ends (``cutoff_hz``: from
+the whole file when the host passes it, else from the audio seen so far) and generates the
+band above, at 48 kHz, on a fixed grid of chunks so that any block size gives the same
+output. Below the cutoff the signal passes unchanged, except codec holes (bins far below
+what the network expects there, as MP3 and AAC leave in music), which are filled.
+
+``method: neural`` predicts the missing band's level bin by bin with the shipped network;
+``method: dsp`` extrapolates the kept band's top octave (spectral band replication with an
+envelope estimate, no network). Both take the fine structure and phase of the new band from
+the kept band, copied upwards (``sbr.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import numpy as np
+import torch
+
+from aural_fx import Params, Processor, param
+from aural_fx.errors import ProcessingError
+from aural_fx.neural.spectral import analysis
+from aural_fx.neural.stream import FrameStream
+
+from .cutoff import detect_cutoff_bin
+from .model import CONTENT, BandwidthConfig, BandwidthNet, features
+from .models import STORE
+from .sbr import dsp_band, replicate
+
+__all__ = ["BandwidthExtension"]
+
+CHUNK_FRAMES = 64
+"""Frames per model call (0.68 s at 48 kHz); with the context it sets the latency."""
+HOLE_DB = 25.0
+"""A kept bin this far below the network's expectation is a codec hole and is filled."""
+RATE = 48000
+ANALYSIS_SECONDS = 600.0
+"""At most this much of a file is read to find its cutoff."""
+
+
+class BandwidthExtension(Processor):
+    """Restore the highs of low-sample-rate or lossy-coded audio (neural or DSP)."""
+
+    name = "bandwidth_extension"
+    summary = "Restore the highs of low-sample-rate or MP3-damaged audio: generate the band above the cutoff."
+    sample_rates = (RATE,)
+    any_block_size = True  # the chunk grid is kept by FrameStream
+
+    class Params(Params):
+        cutoff_hz: Union[Literal["auto"], float] = param("auto", unit="Hz", description="Where the kept band ends: 'auto' detects it from the input's spectrum; above it the band is generated.")
+        target_sample_rate: int = param(48000, ge=16000, le=48000, unit="Hz", description="Rate hosts resample the input to first: the output's bandwidth is half of it.")
+        content: Literal["auto", "speech", "music"] = param("auto", description="What the audio is (the network's prior for the missing band); auto lets it judge.")
+        amount: float = param(1.0, ge=0, le=1, description="Level of the generated band and the filled holes: 0 adds nothing, 1 full.")
+        method: Literal["neural", "dsp"] = param("neural", description="neural: the trained model; dsp: spectral band replication with an envelope estimate.")
+        model: str = param("general", description="A shipped model name or a model file (.safetensors) from 'aural-fx train bandwidth'.")
+        engine: Literal["torch", "onnx"] = param("torch", description="Inference engine of the neural method: torch, or onnxruntime (the 'data' extra).")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        if isinstance(self.cutoff_hz, float) and not 500 <= self.cutoff_hz <= RATE / 2:
+            from aural_fx.errors import ParameterError
+
+            raise ParameterError(f"bandwidth_extension.cutoff_hz: must be 'auto' or within 500..24000 Hz, got {self.cutoff_hz:g}")
+        self._config = BandwidthConfig()
+        self._network: BandwidthNet | None = None
+        self._run_network = None
+        self._file_cutoff: int | None = None
+        self._load()
+
+    def parameter_changed(self, name: str) -> None:
+        if name in ("model", "engine", "method"):
+            self._load()
+        if name == "cutoff_hz":
+            self._file_cutoff = None
+
+    def _load(self) -> None:
+        if self.method != "neural":
+            self._network, self._run_network = None, None
+            return
+        network, _ = STORE.load(self.model)
+        self._network, self._config = network, network.config
+        if self.engine == "onnx":
+            from .export import onnx_session
+
+            session = onnx_session(self.model)
+            self._run_network = lambda inputs, reference: session.run(None, {"features": inputs, "reference": reference})[0]
+        else:
+            def run(inputs: np.ndarray, reference: np.ndarray) -> np.ndarray:
+                with torch.inference_mode():
+                    return network(torch.from_numpy(inputs), torch.from_numpy(reference)).numpy()
+
+            self._run_network = run
+
+    @property
+    def network(self) -> BandwidthNet | None:
+        """The loaded torch network (``None`` for ``method: dsp``)."""
+        return self._network
+
+    # -- the host's side -------------------------------------------------------------------
+    def host_rate(self, input_rate: float) -> float:
+        return max(float(input_rate), float(self.target_sample_rate))
+
+    @property
+    def needs_input(self) -> bool:
+        return self.cutoff_hz == "auto"
+
+    def learn_file(self, path: str | Path) -> int:
+        """Find the cutoff from (up to ten minutes of) the file; returns it in Hz."""
+        from pedalboard.io import AudioFile
+
+        with AudioFile(str(path)) as reader, reader.resampled_to(float(RATE)) as resampled:
+            audio = resampled.read(int(min(resampled.frames, ANALYSIS_SECONDS * RATE)))
+        return self.learn(audio, RATE)
+
+    def learn(self, audio: np.ndarray, sample_rate: float) -> float:
+        """Find the cutoff from a whole signal ``(channels, samples)`` (or ``(samples,)``)
+        before processing it, as ``learn_file`` does for a file; returns it in Hz. Without
+        it the cutoff is detected from the audio seen so far, chunk by chunk."""
+        audio = np.atleast_2d(np.asarray(audio, np.float64))
+        if sample_rate != RATE:
+            from aural_fx.training.signals import resample
+
+            audio = resample(audio, int(sample_rate), RATE)
+        self._file_cutoff = self._detect(audio) if audio.shape[1] >= self._config.n_fft else None
+        return self._cutoff_hz(self._file_cutoff)
+
+    def detected_cutoff_hz(self) -> float | None:
+        """The cutoff in use (Hz): set, learned from the file, or detected so far."""
+        if self.cutoff_hz != "auto":
+            return float(self.cutoff_hz)
+        found = self._file_cutoff if self._file_cutoff is not None else getattr(self, "_stream_cutoff", None)
+        return None if found is None else self._cutoff_hz(found)
+
+    def _cutoff_hz(self, bin_index: int | None) -> float:
+        return float(bin_index if bin_index is not None else self._config.bins) * RATE / self._config.n_fft
+
+    def _detect(self, audio: np.ndarray) -> int | None:
+        config = self._config
+        spectra = analysis(np.asarray(audio, np.float64), config.n_fft, config.hop, config.bins)
+        found = detect_cutoff_bin(np.mean(spectra[:, 0] ** 2 + spectra[:, 1] ** 2, axis=(0, 1)))
+        return None if found < 0 else found
+
+    # -- streaming -------------------------------------------------------------------------
+    @property
+    def _context(self) -> int:
+        return self._config.context_frames if self.method == "neural" else 0
+
+    @property
+    def internal_latency(self) -> int:
+        return (CHUNK_FRAMES + self._context + 1) * self._config.hop
+
+    def prepare(self, sample_rate: float, num_channels: int) -> None:
+        given = self._stream.sample_rate if self._stream is not None else sample_rate
+        if given < self.target_sample_rate:
+            raise ProcessingError(
+                f"bandwidth_extension: the input is at {given:g} Hz but target_sample_rate is {self.target_sample_rate}: "
+                f"resample it to {self.target_sample_rate} Hz first (aural-fx run and process_file do), or lower target_sample_rate"
+            )
+        config = self._config
+        self._stream_cutoff: int | None = None
+        self._power_seen = np.zeros(config.bins)
+        self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins,
+                                   CHUNK_FRAMES, self._context)
+
+    def process_block(self, block: np.ndarray) -> np.ndarray:
+        return self._frames.process(block)
+
+    def _cutoff_bin(self, spectra: np.ndarray) -> int:
+        bins = self._config.bins
+        if self.cutoff_hz != "auto":
+            return min(bins, int(round(float(self.cutoff_hz) * self._config.n_fft / RATE)))
+        if self._file_cutoff is not None:
+            return self._file_cutoff
+        # the long-term spectrum of everything seen so far (each frame counted once)
+        middle = spectra[:, :, self._context : self._context + CHUNK_FRAMES]
+        self._power_seen = self._power_seen + np.sum(middle[:, 0] ** 2 + middle[:, 1] ** 2, axis=(0, 1))
+        found = detect_cutoff_bin(self._power_seen)
+        if found >= 0:
+            self._stream_cutoff = found
+        return self._stream_cutoff if self._stream_cutoff is not None else bins
+
+    def _process_frames(self, spectra: np.ndarray) -> np.ndarray:
+        """``(channels, 2, frames, bins)`` -> the middle ``CHUNK_FRAMES`` frames extended."""
+        config = self._config
+        cutoff = self._cutoff_bin(spectra)
+        middle = slice(self._context, self._context + CHUNK_FRAMES)
+        given = spectra[:, 0].astype(np.float64) + 1j * spectra[:, 1]
+        out = given[:, middle].copy()
+        if self.amount > 0 and cutoff < config.bins:
+            if self.method == "dsp":
+                band = dsp_band(given, cutoff, RATE, config.n_fft)[:, middle]
+            else:
+                predicted = self._predict(spectra, cutoff)
+                band = _with_level(replicate(given, cutoff)[:, middle], predicted)
+                out = self._fill_holes(out, predicted, cutoff)
+            band = self.amount * band[..., cutoff:]
+            kept = out[..., cutoff:]
+            # what the input still has above the cutoff (a codec's coded floor) stays where it
+            # is louder than the estimate: replacing it could only move it further off
+            out[..., cutoff:] = np.where(np.abs(kept) > np.abs(band), kept, band)
+        elif self.amount > 0 and self.method == "neural":
+            out = self._fill_holes(out, self._predict(spectra, cutoff), cutoff)
+        return np.stack([out.real, out.imag], axis=1)
+
+    def _predict(self, spectra: np.ndarray, cutoff: int) -> np.ndarray:
+        """Predicted log10 power of the middle frames, ``(channels, CHUNK_FRAMES, bins)``."""
+        channels = spectra.shape[0]
+        logpow = torch.log10(torch.from_numpy(spectra[:, 0] ** 2 + spectra[:, 1] ** 2).float() + 1e-10)
+        mask = (torch.arange(self._config.bins) < cutoff).float().expand(channels, -1)
+        content = torch.full((channels,), CONTENT[self.content])
+        inputs, reference = features(logpow, mask, content)
+        predicted = self._run_network(inputs.numpy(), reference.numpy())
+        return predicted[:, self._context : self._context + CHUNK_FRAMES].astype(np.float64)
+
+    def _fill_holes(self, out: np.ndarray, predicted: np.ndarray, cutoff: int) -> np.ndarray:
+        kept = out[..., :cutoff]
+        level = np.log10(np.abs(kept) ** 2 + 1e-10)
+        holes = level < predicted[..., :cutoff] - HOLE_DB / 10
+        if np.any(holes):
+            filled = _with_level(kept, predicted[..., :cutoff])
+            kept[holes] = (1 - self.amount) * kept[holes] + self.amount * filled[holes]
+        return out
+
+
+def _with_level(phase_source: np.ndarray, log_power: np.ndarray) -> np.ndarray:
+    """Complex bins with the phase of ``phase_source`` and the power ``10 ** log_power``."""
+    magnitude = np.abs(phase_source)
+    unit = np.where(magnitude > 0, phase_source / np.maximum(magnitude, 1e-30), 1.0)
+    return unit * np.sqrt(10 ** log_power)

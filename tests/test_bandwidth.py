@@ -1,0 +1,194 @@
+"""The bandwidth_extension effect with the shipped weights: quality on committed clips never
+used in training, the kept band left alone, codec holes, cutoff detection, streaming, the
+host's resampling, ONNX parity and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pedalboard
+import pytest
+import soundfile
+
+from aural_fx import load_preset
+from aural_fx.audio import process_file
+from aural_fx.errors import ParameterError, ProcessingError
+from aural_fx.evaluation.metrics import lsd
+from aural_fx.testing import check_processor, stream
+from aural_fx.training.codecs import encode_decode
+from aural_fx.training.signals import band_limit
+from aural_fx_plugins.bandwidth import BandwidthExtension
+from aural_fx_plugins.bandwidth.cutoff import detect_cutoff_bin
+from aural_fx_plugins.bandwidth.training import _mean_power
+
+from aural_fx_plugins.bandwidth.model import BandwidthConfig
+
+RATE = 48000
+DATA = Path(__file__).parent / "data"
+MUSIC = sorted((DATA / "music").glob("*.flac"))
+SPEECH = sorted((DATA / "speech").glob("*.flac"))
+ROOT = Path(__file__).parent.parent
+
+
+def read(path: Path) -> np.ndarray:
+    audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    return audio.T.mean(axis=0, keepdims=True)
+
+
+def low_rate(clean: np.ndarray, rate: int) -> np.ndarray:
+    return band_limit(clean, RATE, rate).astype(np.float32)
+
+
+def extend(audio: np.ndarray, **params) -> np.ndarray:
+    node = BandwidthExtension(**params)
+    node.learn(audio, RATE)
+    return node(audio, RATE)
+
+
+def band_levels_db(audio: np.ndarray, top_hz: float) -> np.ndarray:
+    """Third-octave band levels (dB) from 100 Hz up to ``top_hz``."""
+    spectrum = np.abs(np.fft.rfft(audio[0])) ** 2
+    freqs = np.fft.rfftfreq(audio.shape[1], 1 / RATE)
+    centres = 1000 * 2 ** (np.arange(-10, 14) / 3)
+    centres = centres[centres * 2 ** (1 / 6) <= top_hz]
+    return np.array([10 * np.log10(spectrum[(freqs >= c * 2 ** (-1 / 6)) & (freqs < c * 2 ** (1 / 6))].sum() + 1e-20)
+                     for c in centres])
+
+
+def test_committed_clips_exist():
+    assert [p.stem for p in MUSIC] == ["journeys-end", "maple-leaf-rag"]
+    assert len(SPEECH) == 3
+
+
+def test_conforms():
+    check_processor("bandwidth_extension", sample_rates=(48000,), buffer_sizes=(32, 8192))
+    check_processor(lambda: BandwidthExtension(target_sample_rate=16000, method="dsp"), sample_rates=(16000, 44100),
+                    buffer_sizes=(512,), tolerance=1e-6)
+
+
+@pytest.mark.parametrize("low", [8000, 16000, 22050])
+def test_cutoff_is_detected(low):
+    clean = read(MUSIC[1])
+    found = detect_cutoff_bin(_mean_power(low_rate(clean, low)[0], BandwidthConfig())) * RATE / 1024
+    assert low / 2 * 0.92 <= found <= low / 2 + 50, found
+    assert detect_cutoff_bin(_mean_power(clean[0], BandwidthConfig())) == 512  # full band: nothing to do
+
+
+@pytest.mark.parametrize("path", MUSIC + SPEECH, ids=lambda p: p.stem)
+def test_lsd_from_16k_is_at_most_half_of_sinc_and_better_than_dsp(path):
+    clean = read(path)
+    given = low_rate(clean, 16000)
+    neural = lsd(extend(given, content="auto")[0], clean[0], RATE)
+    dsp = lsd(extend(given, method="dsp")[0], clean[0], RATE)
+    sinc = lsd(given[0], clean[0], RATE)
+    assert neural <= 0.5 * sinc, (neural, sinc)
+    assert neural < dsp, (neural, dsp)
+
+
+@pytest.mark.parametrize("path", MUSIC, ids=lambda p: p.stem)
+def test_mp3_is_restored(path):
+    clean = read(path)
+    coded = encode_decode(clean, RATE, "mp3-cbr", 128)[:, : clean.shape[1]].astype(np.float32)
+    from aural_fx.training.alignment import align_to
+
+    coded = align_to(coded, clean, max_shift=RATE // 10).astype(np.float32)
+    neural = lsd(extend(coded, content="music")[0], clean[0], RATE)
+    sinc = lsd(coded[0], clean[0], RATE)
+    assert neural < 0.8 * sinc, (neural, sinc)
+
+
+@pytest.mark.parametrize("method", ["neural", "dsp"])
+def test_band_below_the_cutoff_is_kept(method):
+    clean = read(MUSIC[1])
+    given = low_rate(clean, 16000)
+    out = extend(given, method=method)
+    assert np.max(np.abs(band_levels_db(out, 7000) - band_levels_db(given, 7000))) <= 0.5
+    # sample by sample: what lies below the cutoff is the input itself
+    low_out = pedalboard.LowpassFilter(6000)(out, RATE)
+    low_in = pedalboard.LowpassFilter(6000)(given, RATE)
+    assert np.max(np.abs(low_out - low_in)) < 0.01 * np.max(np.abs(low_in))
+    above = lambda a: np.sum(np.abs(np.fft.rfft(a[0])[np.fft.rfftfreq(a.shape[1], 1 / RATE) > 9000]) ** 2)
+    assert above(out) > 100 * above(given)
+
+
+def test_amount_zero_passes_through():
+    given = low_rate(read(MUSIC[0]), 16000)
+    out = extend(given, amount=0.0)
+    assert np.max(np.abs(out - given)) < 1e-4  # only the Nyquist bin (24 kHz) is dropped
+
+
+def test_set_cutoff_is_used():
+    given = low_rate(read(MUSIC[1]), 22050)
+    node = BandwidthExtension(cutoff_hz=6000.0, method="dsp")
+    out = node(given, RATE)
+    assert node.detected_cutoff_hz() == 6000.0
+    levels_in, levels_out = band_levels_db(given, 11000), band_levels_db(out, 11000)
+    assert np.max(np.abs(levels_out[:-6] - levels_in[:-6])) <= 0.5  # up to 5 kHz: kept
+    assert np.max(np.abs(levels_out - levels_in)) > 1.0  # 6-11 kHz: regenerated
+
+
+def test_channels_are_processed_independently():
+    left, right = read(MUSIC[0]), read(MUSIC[1])
+    stereo = low_rate(np.concatenate([left, right]), 16000)
+    node = BandwidthExtension(cutoff_hz=7700.0)
+    both = node(stereo, RATE)
+    assert np.allclose(both[0], node(stereo[:1], RATE)[0], atol=1e-6)
+    assert np.allclose(both[1], node(stereo[1:], RATE)[0], atol=1e-6)
+    three = node(np.concatenate([stereo, stereo[:1]]), RATE)
+    assert three.shape == (3, stereo.shape[1]) and np.allclose(three[2], both[0], atol=1e-6)
+
+
+def test_streaming_detects_the_cutoff_as_it_goes():
+    given = low_rate(read(MUSIC[1]), 16000)
+    node = BandwidthExtension()
+    whole = node(given, RATE)
+    assert 7000 <= node.detected_cutoff_hz() <= 8050
+    assert np.array_equal(stream(node, given, RATE, blocks=(777, 4096, 1)), whole)
+
+
+def test_latency_is_reported():
+    node = BandwidthExtension()
+    assert node.latency_samples == (64 + node.network.config.context_frames + 1) * 512
+
+
+def test_too_low_rate_is_a_clear_error():
+    with pytest.raises(ProcessingError, match=r"^bandwidth_extension: the input is at 16000 Hz but target_sample_rate is 48000: "
+                       r"resample it to 48000 Hz first \(aural-fx run and process_file do\), or lower target_sample_rate$"):
+        BandwidthExtension()(np.zeros((1, 16000), np.float32), 16000)
+
+
+def test_parameter_errors():
+    with pytest.raises(ParameterError, match=r"^bandwidth_extension.model: unknown model 'genral'; did you mean 'general'\? "
+                       r"\(shipped: general; or give a .safetensors file\)$"):
+        BandwidthExtension(model="genral")
+    with pytest.raises(ParameterError, match=r"^bandwidth_extension.cutoff_hz: must be 'auto' or within 500..24000 Hz, got 100$"):
+        BandwidthExtension(cutoff_hz=100.0)
+
+
+def test_onnx_engine_matches_torch():
+    pytest.importorskip("onnxruntime")
+    given = low_rate(read(SPEECH[0]), 16000)
+    a = extend(given, engine="torch")
+    b = extend(given, engine="onnx")
+    assert np.max(np.abs(a - b)) < 1e-4
+
+
+def test_host_resamples_a_low_rate_file_up(tmp_path):
+    clean = read(MUSIC[1])
+    low = low_rate(clean, 16000)[:, ::3]  # a 16 kHz file
+    source = tmp_path / "in16k.wav"
+    soundfile.write(source, low[0], 16000, subtype="PCM_16")
+    target = tmp_path / "out.wav"
+    result = process_file(load_preset(ROOT / "presets" / "mp3-restore.yaml"), source, target)
+    out, rate = soundfile.read(target, always_2d=True)
+    assert rate == 48000 and result.sample_rate == 48000
+    assert abs(out.shape[0] - 3 * low.shape[1]) <= 3
+    assert lsd(out[:, 0].astype(np.float32), clean[0, : out.shape[0]], RATE) < 0.6 * lsd(band_limit(low, 16000, 48000)[0][: out.shape[0]], clean[0, : out.shape[0]], RATE)
+
+
+@pytest.mark.parametrize("preset", ["mp3-restore", "speech-8k-to-48k", "old-recording"])
+def test_presets_load(preset):
+    graph = load_preset(ROOT / "presets" / f"{preset}.yaml")
+    assert any(type(node).__name__ == "BandwidthExtension" for node in graph)

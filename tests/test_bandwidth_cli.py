@@ -1,0 +1,92 @@
+"""``aural-fx train bandwidth``, ``aural-fx export bandwidth`` and the bandwidth presets, run
+as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from conftest import ROOT, run_cli
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_train_writes_a_model_the_effect_loads_and_resumes(tmp_path):
+    from aural_fx_plugins.bandwidth import BandwidthExtension
+
+    model = tmp_path / "mine.safetensors"
+    args = ["train", "bandwidth", "-o", model, "--speech", DATA / "speech", "--music", DATA / "music", "--examples", 32,
+            "--epochs", 1, "--batch-size", 4, "--work-dir", tmp_path / "work", "--workers", 1, "--seed", 3]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert f"wrote {model}" in first.stdout
+    assert "rendering 16 speech examples from 3 files" in first.stdout
+    audio = soundfile.read(DATA / "music" / "maple-leaf-rag.flac", dtype="float32")[0][np.newaxis]
+    output = BandwidthExtension(model=str(model), cutoff_hz=8000.0)(audio, 48000)
+    assert output.shape == audio.shape and np.all(np.isfinite(output))
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert f"resumed from {tmp_path / 'work' / 'checkpoint.safetensors'} after epoch 1" in again.stdout
+
+
+def test_train_bad_input(tmp_path):
+    none = run_cli("train", "bandwidth", "-o", tmp_path / "m.safetensors", "--work-dir", tmp_path / "w")
+    assert none.returncode == 3
+    assert none.stderr.strip() == "error: train bandwidth: give --speech and/or --music folders of full-band audio"
+    suffix = run_cli("train", "bandwidth", "-o", tmp_path / "m.pt", "--music", DATA / "music")
+    assert suffix.returncode == 3
+    assert suffix.stderr.strip() == f"error: {tmp_path / 'm.pt'}: the model file must end in .safetensors"
+    missing = run_cli("train", "bandwidth", "-o", tmp_path / "m.safetensors", "--music", tmp_path / "nope", "--work-dir", tmp_path / "w")
+    assert missing.returncode == 3
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope'}: no such folder of clean audio"
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_export_onnx_parity(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from aural_fx_plugins.bandwidth.models import STORE
+
+    target = tmp_path / "bandwidth.onnx"
+    result = run_cli("export", "bandwidth", "--onnx", target)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wrote", str(target)]
+    network, _ = STORE.load("general")
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(2, 4, 57, 512, generator=generator)
+    reference = torch.randn(2, 57, 1, generator=generator)
+    with torch.inference_mode():
+        expected = network(features, reference).numpy()
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    (output,) = session.run(None, {"features": features.numpy(), "reference": reference.numpy()})
+    assert output.shape == expected.shape and float(np.max(np.abs(output - expected))) < 1e-4
+
+
+def test_export_bad_target(tmp_path):
+    result = run_cli("export", "bandwidth", "--onnx", tmp_path / "m.txt")
+    assert result.returncode == 3
+    assert result.stderr.strip() == f"error: {tmp_path / 'm.txt'}: the ONNX file must end in .onnx"
+
+
+@pytest.mark.parametrize("preset, rate", [("speech-8k-to-48k", 8000), ("mp3-restore", 44100), ("old-recording", 22050)])
+def test_presets_run_and_write_48k(tmp_path, preset, rate):
+    from aural_fx.training.signals import resample
+
+    clip = "speech/piper-joe.flac" if preset.startswith("speech") else "music/journeys-end.flac"
+    audio = soundfile.read(DATA / clip, dtype="float32")[0]
+    low = resample(audio[np.newaxis], 48000, rate)[0]
+    source = tmp_path / "in.wav"
+    soundfile.write(source, np.stack([low, low], axis=1), rate, subtype="PCM_16")
+    result = run_cli("run", ROOT / "presets" / f"{preset}.yaml", source, "-o", tmp_path / "out.flac")
+    assert result.returncode == 0, result.stderr
+    output, out_rate = soundfile.read(tmp_path / "out.flac", always_2d=True)
+    assert out_rate == 48000 and output.shape[1] == 2
+    assert abs(output.shape[0] - round(low.shape[0] * 48000 / rate)) <= 2
+    spectrum = np.abs(np.fft.rfft(output[:, 0])) ** 2
+    freqs = np.fft.rfftfreq(output.shape[0], 1 / 48000)
+    share_above = spectrum[freqs > rate / 2 * 1.05].sum() / spectrum.sum()
+    assert share_above > 1e-4, share_above  # the band above the input's Nyquist was generated
+    assert source.exists() and soundfile.info(source).samplerate == rate  # the input is untouched
