@@ -71,7 +71,7 @@ def test_export_bad_target(tmp_path):
     assert result.stderr.strip() == f"error: {tmp_path / 'm.txt'}: the ONNX file must end in .onnx"
 
 
-@pytest.mark.parametrize("preset, rate", [("speech-8k-to-48k", 8000), ("mp3-restore", 44100), ("old-recording", 22050)])
+@pytest.mark.parametrize("preset, rate", [("speech-8k-to-48k", 8000), ("mp3-restore", 16000), ("old-recording", 22050)])
 def test_presets_run_and_write_48k(tmp_path, preset, rate):
     from aural_fx.training.signals import resample
 
@@ -85,8 +85,13 @@ def test_presets_run_and_write_48k(tmp_path, preset, rate):
     output, out_rate = soundfile.read(tmp_path / "out.flac", always_2d=True)
     assert out_rate == 48000 and output.shape[1] == 2
     assert abs(output.shape[0] - round(low.shape[0] * 48000 / rate)) <= 2
-    spectrum = np.abs(np.fft.rfft(output[:, 0])) ** 2
-    freqs = np.fft.rfftfreq(output.shape[0], 1 / 48000)
-    share_above = spectrum[freqs > rate / 2 * 1.05].sum() / spectrum.sum()
-    assert share_above > 1e-4, share_above  # the band above the input's Nyquist was generated
+    def share_above(signal: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(signal)) ** 2
+        return spectrum[np.fft.rfftfreq(signal.shape[0], 1 / 48000) > rate / 2 * 1.05].sum() / spectrum.sum()
+
+    # the band above the input's Nyquist was generated (sinc resampling leaves only the 16-bit floor there); the
+    # model errs low: 16-20 dB under the original's share on these clips (see the model card)
+    sinc = resample(low[np.newaxis], rate, 48000)[0]
+    assert share_above(output[:, 0]) > 10 * share_above(sinc), (share_above(output[:, 0]), share_above(sinc))
+    assert share_above(output[:, 0]) > 0.005 * share_above(audio), (share_above(output[:, 0]), share_above(audio))
     assert source.exists() and soundfile.info(source).samplerate == rate  # the input is untouched
