@@ -148,6 +148,8 @@ def format_validation_error(
         return f"{where}: must be one of {expected}, got {_show(given)}"
     if kind == "missing":
         return f"{where}: required parameter is missing"
+    if kind == "value_error" and "error" in ctx:  # a validator's own message says it all
+        return f"{where}: {ctx['error']}"
     if kind == "finite_number":
         return f"{where}: must be a finite number, got {_show(given)}"
     message = first["msg"][0].lower() + first["msg"][1:]

@@ -180,6 +180,9 @@ def test_parameter_errors():
         BandwidthExtension(model="genral")
     with pytest.raises(ParameterError, match=r"^bandwidth_extension.cutoff_hz: must be 'auto' or within 500..24000 Hz, got 100$"):
         BandwidthExtension(cutoff_hz=100.0)
+    node = BandwidthExtension()
+    with pytest.raises(ParameterError, match=r"^bandwidth_extension.cutoff_hz: must be 'auto' or within 500..24000 Hz, got 30000$"):
+        node.cutoff_hz = 30000.0
 
 
 def test_onnx_engine_matches_torch():

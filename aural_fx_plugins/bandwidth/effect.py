@@ -21,6 +21,7 @@ from typing import Any, Literal, Union
 
 import numpy as np
 import torch
+from pydantic import field_validator
 
 from aural_fx import Params, Processor, param
 from aural_fx.errors import ProcessingError
@@ -60,12 +61,15 @@ class BandwidthExtension(Processor):
         model: str = param("general", description="A shipped model name or a model file (.safetensors) from 'aural-fx train bandwidth'.")
         engine: Literal["torch", "onnx"] = param("torch", description="Inference engine of the neural method: torch, or onnxruntime (the 'data' extra).")
 
+        @field_validator("cutoff_hz")
+        @classmethod
+        def _cutoff_in_range(cls, value: Any) -> Any:
+            if value != "auto" and not 500 <= value <= RATE / 2:
+                raise ValueError(f"must be 'auto' or within 500..24000 Hz, got {value:g}")
+            return value
+
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        if isinstance(self.cutoff_hz, float) and not 500 <= self.cutoff_hz <= RATE / 2:
-            from aural_fx.errors import ParameterError
-
-            raise ParameterError(f"bandwidth_extension.cutoff_hz: must be 'auto' or within 500..24000 Hz, got {self.cutoff_hz:g}")
         self._config = BandwidthConfig()
         self._network: BandwidthNet | None = None
         self._run_network = None
