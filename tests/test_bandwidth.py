@@ -12,7 +12,7 @@ import soundfile
 
 from aural_fx import load_preset
 from aural_fx.audio import process_file
-from aural_fx.errors import ParameterError, ProcessingError
+from aural_fx.errors import ParameterError
 from aural_fx.evaluation.metrics import lsd
 from aural_fx.testing import check_processor, stream
 from aural_fx.training.codecs import encode_decode
@@ -168,10 +168,14 @@ def test_latency_is_reported():
     assert node.latency_samples == (64 + node.network.config.context_frames + 1) * 512
 
 
-def test_too_low_rate_is_a_clear_error():
-    with pytest.raises(ProcessingError, match=r"^bandwidth_extension: the input is at 16000 Hz but target_sample_rate is 48000: "
-                       r"resample it to 48000 Hz first \(aural-fx run and process_file do\), or lower target_sample_rate$"):
-        BandwidthExtension()(np.zeros((1, 16000), np.float32), 16000)
+def test_a_rate_below_the_target_warns_and_restores_up_to_its_nyquist():
+    clean = read(MUSIC[1])
+    given = low_rate(clean, 16000)[:, ::2]  # 8 kHz band at 24 kHz
+    with pytest.warns(UserWarning, match=r"^bandwidth_extension: the input is at 24000 Hz, below target_sample_rate 48000: "
+                      r"only the band up to 12000 Hz can be restored; resample it to 48000 Hz first \(aural-fx run and process_file do\)$"):
+        out = BandwidthExtension(method="dsp", cutoff_hz=7700.0)(given, 24000)
+    above = lambda a: np.sum(np.abs(np.fft.rfft(a[0])[np.fft.rfftfreq(a.shape[1], 1 / 24000) > 8500]) ** 2)
+    assert above(out) > 10 * above(given)
 
 
 def test_parameter_errors():

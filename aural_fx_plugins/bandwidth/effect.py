@@ -2,7 +2,8 @@
 took away.
 
 Hosts (``process_file``, ``aural-fx run``) first resample the input up to
-``target_sample_rate``; the effect then finds where the spectrum ends (``cutoff_hz``: from
+``target_sample_rate`` (called directly at a lower rate it warns, and restores only up to
+that rate's Nyquist); the effect then finds where the spectrum ends (``cutoff_hz``: from
 the whole file when the host passes it, else from the audio seen so far) and generates the
 band above, at 48 kHz, on a fixed grid of chunks so that any block size gives the same
 output. Below the cutoff the signal passes unchanged, except codec holes (bins far below
@@ -16,6 +17,7 @@ the kept band, copied upwards (``sbr.py``).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -24,7 +26,6 @@ import torch
 from pydantic import field_validator
 
 from aural_fx import Params, Processor, param
-from aural_fx.errors import ProcessingError
 from aural_fx.neural.spectral import analysis
 from aural_fx.neural.stream import FrameStream
 
@@ -161,10 +162,10 @@ class BandwidthExtension(Processor):
     def prepare(self, sample_rate: float, num_channels: int) -> None:
         given = self._stream.sample_rate if self._stream is not None else sample_rate
         if given < self.target_sample_rate:
-            raise ProcessingError(
-                f"bandwidth_extension: the input is at {given:g} Hz but target_sample_rate is {self.target_sample_rate}: "
-                f"resample it to {self.target_sample_rate} Hz first (aural-fx run and process_file do), or lower target_sample_rate"
-            )
+            warnings.warn(
+                f"bandwidth_extension: the input is at {given:g} Hz, below target_sample_rate {self.target_sample_rate}: "
+                f"only the band up to {given / 2:g} Hz can be restored; resample it to {self.target_sample_rate} Hz first "
+                "(aural-fx run and process_file do)", stacklevel=2)
         config = self._config
         self._stream_cutoff: int | None = None
         self._power_seen = np.zeros(config.bins)
