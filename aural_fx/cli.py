@@ -184,6 +184,27 @@ def progress_bar(transient: bool = False) -> Progress:
     )
 
 
+def run_training(train: Callable[..., dict], options) -> dict:
+    """Run a model's ``train(options, report, progress)`` for a ``train`` command: the model
+    file (``options.out``) must end in .safetensors, progress shows one bar per stage
+    (rendering, each epoch) and report lines print as they come; errors end the command."""
+    try:
+        if options.out.suffix != ".safetensors":
+            raise AuralFxError(f"{options.out}: the model file must end in .safetensors")
+        with progress_bar() as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(label: str, done: int, total: int) -> None:
+                key = label.split(" loss")[0]
+                if key not in tasks:
+                    tasks[key] = bar.add_task(label, total=total)
+                bar.update(tasks[key], completed=done, description=label)
+
+            return train(options, report=lambda line: out.print(line, markup=False), progress=progress)
+    except AuralFxError as error:
+        fail(error)
+
+
 class _Bars:
     """A rich progress bar per file longer than ``PROGRESS_MIN_SECONDS``, on a terminal."""
 

@@ -1,9 +1,16 @@
-"""Training-run plumbing shared by aural-fx's models: the learning-rate schedule and
-resumable checkpoints (safetensors: model and optimiser state, the epoch and the history)."""
+"""Training-run plumbing shared by aural-fx's models: the learning-rate schedule, resumable
+checkpoints (safetensors: model and optimiser state, the epoch and the history) and the
+finished model file with the run's settings.
+
+A run's options are a dataclass with at least ``out`` and ``name``; the fields in
+``RUN_ONLY`` (where files go, how many threads) do not change what is trained."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
@@ -12,7 +19,26 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.weights import load_weights, save_weights
 
-__all__ = ["cosine_schedule", "resume_checkpoint", "save_checkpoint"]
+__all__ = ["RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model"]
+
+RUN_ONLY = ("out", "threads", "workers", "work_dir")
+"""Option fields that do not change what a run trains."""
+
+
+def run_fingerprint(options) -> str:
+    """What a checkpoint or a cache of examples must match to be reused."""
+    values = {k: str(v) for k, v in asdict(options).items() if k not in RUN_ONLY}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_model(options, kind: str, model: torch.nn.Module, config: dict, history: list) -> None:
+    """Write the finished model to ``options.out`` with its metadata: kind, name,
+    architecture ``config``, the run's settings, the history and the parameter count."""
+    settings = {k: str(v) if isinstance(v, Path) else ([str(p) for p in v] if isinstance(v, list) else v)
+                for k, v in asdict(options).items() if k not in RUN_ONLY}
+    metadata = {"kind": kind, "name": options.name, "config": config, "training": settings,
+                "history": history, "parameters": sum(p.numel() for p in model.parameters())}
+    save_weights(options.out, model.state_dict(), metadata)
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:

@@ -28,29 +28,14 @@ def train_bandwidth(
     name: str = typer.Option("general", "--name", help="Model name stored in the file."),
 ) -> None:
     """Train the bandwidth-extension model from full-band speech and music."""
-    from aural_fx.cli import fail, out as console
-    from aural_fx.cli import progress_bar
+    from aural_fx.cli import out as console, run_training
 
     from .training import DEFAULT_RECIPE, TrainOptions, train
 
     options = TrainOptions(out=out, speech=list(speech), music=list(music), recipe=recipe or DEFAULT_RECIPE,
                            work_dir=work_dir, examples=examples, epochs=epochs, batch_size=batch_size,
                            learning_rate=learning_rate, seed=seed, threads=threads, workers=workers, name=name)
-    try:
-        if out.suffix != ".safetensors":
-            raise AuralFxError(f"{out}: the model file must end in .safetensors")
-        with progress_bar() as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(label: str, done: int, total: int) -> None:
-                key = label.split(" loss")[0]
-                if key not in tasks:
-                    tasks[key] = bar.add_task(label, total=total)
-                bar.update(tasks[key], completed=done, description=label)
-
-            scores = train(options, report=lambda line: console.print(line, markup=False), progress=progress)
-    except AuralFxError as error:
-        fail(error)
+    scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CLIFF_DB", "detect_cutoff_bin", "detect_cutoff_bins"]
+from aural_fx.neural.spectral import analysis
+
+__all__ = ["CLIFF_DB", "detect_cutoff_bin", "long_term_power"]
 
 CLIFF_DB = 20.0
 """How far everything above a cutoff lies below the band just under it."""
@@ -25,11 +27,11 @@ SILENCE_DB = -100.0
 """Mean power (dB, of the unit-window spectrum) below which nothing is decided."""
 
 
-def detect_cutoff_bins(power: np.ndarray) -> np.ndarray:
-    """Cutoff bins of ``(..., bins)`` mean power spectra (``detect_cutoff_bin`` over the
-    leading axes)."""
-    flat = power.reshape(-1, power.shape[-1])
-    return np.array([detect_cutoff_bin(row) for row in flat]).reshape(power.shape[:-1])
+def long_term_power(audio: np.ndarray, n_fft: int, hop: int, bins: int) -> np.ndarray:
+    """Mean power spectrum ``(bins,)`` of ``(channels, samples)`` audio over channels and
+    frames (the STFT of ``aural_fx.neural.spectral``)."""
+    spectra = analysis(np.atleast_2d(np.asarray(audio, np.float64)), n_fft, hop, bins)
+    return np.mean(spectra[:, 0] ** 2 + spectra[:, 1] ** 2, axis=(0, 1))
 
 
 def detect_cutoff_bin(power: np.ndarray) -> int:

@@ -26,11 +26,10 @@ import torch
 from pydantic import field_validator
 
 from aural_fx import Params, Processor, param
-from aural_fx.neural.spectral import analysis
 from aural_fx.neural.stream import FrameStream
 
-from .cutoff import detect_cutoff_bin
-from .model import CONTENT, BandwidthConfig, BandwidthNet, features
+from .cutoff import detect_cutoff_bin, long_term_power
+from .model import CONTENT, FLOOR, BandwidthConfig, BandwidthNet, features, log_power
 from .models import STORE
 from .sbr import dsp_band, replicate
 
@@ -75,6 +74,7 @@ class BandwidthExtension(Processor):
         self._network: BandwidthNet | None = None
         self._run_network = None
         self._file_cutoff: int | None = None
+        self._stream_cutoff: int | None = None
         self._load()
 
     def parameter_changed(self, name: str) -> None:
@@ -138,7 +138,7 @@ class BandwidthExtension(Processor):
         """The cutoff in use (Hz): set, learned from the file, or detected so far."""
         if self.cutoff_hz != "auto":
             return float(self.cutoff_hz)
-        found = self._file_cutoff if self._file_cutoff is not None else getattr(self, "_stream_cutoff", None)
+        found = self._file_cutoff if self._file_cutoff is not None else self._stream_cutoff
         return None if found is None else self._cutoff_hz(found)
 
     def _cutoff_hz(self, bin_index: int | None) -> float:
@@ -146,8 +146,7 @@ class BandwidthExtension(Processor):
 
     def _detect(self, audio: np.ndarray) -> int | None:
         config = self._config
-        spectra = analysis(np.asarray(audio, np.float64), config.n_fft, config.hop, config.bins)
-        found = detect_cutoff_bin(np.mean(spectra[:, 0] ** 2 + spectra[:, 1] ** 2, axis=(0, 1)))
+        found = detect_cutoff_bin(long_term_power(audio, config.n_fft, config.hop, config.bins))
         return None if found < 0 else found
 
     # -- streaming -------------------------------------------------------------------------
@@ -167,7 +166,7 @@ class BandwidthExtension(Processor):
                 f"only the band up to {given / 2:g} Hz can be restored; resample it to {self.target_sample_rate} Hz first "
                 "(aural-fx run and process_file do)", stacklevel=2)
         config = self._config
-        self._stream_cutoff: int | None = None
+        self._stream_cutoff = None
         self._power_seen = np.zeros(config.bins)
         self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins,
                                    CHUNK_FRAMES, self._context)
@@ -215,7 +214,7 @@ class BandwidthExtension(Processor):
     def _predict(self, spectra: np.ndarray, cutoff: int) -> np.ndarray:
         """Predicted log10 power of the middle frames, ``(channels, CHUNK_FRAMES, bins)``."""
         channels = spectra.shape[0]
-        logpow = torch.log10(torch.from_numpy(spectra[:, 0] ** 2 + spectra[:, 1] ** 2).float() + 1e-10)
+        logpow = log_power(torch.from_numpy(spectra))
         mask = (torch.arange(self._config.bins) < cutoff).float().expand(channels, -1)
         content = torch.full((channels,), CONTENT[self.content])
         inputs, reference = features(logpow, mask, content)
@@ -224,7 +223,7 @@ class BandwidthExtension(Processor):
 
     def _fill_holes(self, out: np.ndarray, predicted: np.ndarray, cutoff: int) -> np.ndarray:
         kept = out[..., :cutoff]
-        level = np.log10(np.abs(kept) ** 2 + 1e-10)
+        level = np.log10(np.abs(kept) ** 2 + FLOOR)
         holes = level < predicted[..., :cutoff] - HOLE_DB / 10
         if np.any(holes):
             filled = _with_level(kept, predicted[..., :cutoff])

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dsp_envelope_db", "replicate", "source_bins"]
+__all__ = ["copy_width", "dsp_band", "dsp_envelope_db", "replicate", "source_bins"]
 
 MIN_SLOPE_DB, MAX_SLOPE_DB = -24.0, -3.0
 """Range of the extrapolated slope, dB per octave."""
 
 
+def copy_width(cutoff: int) -> int:
+    """Bins copied per tile: half the kept band, rounded down to an even number (at least 2)."""
+    return max(2, (cutoff // 2) // 2 * 2)
+
+
 def source_bins(cutoff: int, bins: int) -> np.ndarray:
     """For each bin, the bin it is copied from (itself below ``cutoff``)."""
-    width = max(2, (cutoff // 2) // 2 * 2)  # an even width: half the kept band, at most
+    width = copy_width(cutoff)
     index = np.arange(bins)
     above = index >= cutoff
     index[above] = cutoff - width + (index[above] - cutoff) % width
@@ -57,9 +62,9 @@ def dsp_band(spectra: np.ndarray, cutoff: int, rate: float, n_fft: int) -> np.nd
     power = np.abs(spectra) ** 2
     power_db = 10 * np.log10(power + 1e-20)
     copy = replicate(spectra, cutoff)
-    width = cutoff - int(source_bins(cutoff, bins)[min(cutoff, bins - 1)]) if cutoff < bins else 0
-    if width <= 0:
+    if cutoff >= bins:
         return np.zeros_like(spectra)
+    width = copy_width(cutoff)
     source_db = 10 * np.log10(np.mean(power[..., cutoff - width : cutoff], axis=-1, keepdims=True) + 1e-20)
     gain_db = dsp_envelope_db(power_db, cutoff, rate, n_fft) - source_db
     band = copy * 10 ** (gain_db / 20)

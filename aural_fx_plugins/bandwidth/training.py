@@ -10,11 +10,10 @@ after each epoch; a rerun with the same settings resumes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,13 @@ import numpy as np
 import torch
 
 from aural_fx.errors import AuralFxError
-from aural_fx.neural.spectral import analysis, torch_analysis
+from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import load_recipe
-from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, save_checkpoint
+from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, run_fingerprint, save_checkpoint, save_model
 from aural_fx.training.pool import Pool, audio_folder_files, render_pool
 from aural_fx.training.signals import read_mono
-from aural_fx.weights import save_weights
 
-from .cutoff import detect_cutoff_bins
+from .cutoff import detect_cutoff_bin, long_term_power
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 
 __all__ = ["DEFAULT_RECIPE", "TrainOptions", "train"]
@@ -66,8 +64,7 @@ class TrainOptions:
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed (not the output path or threads)."""
-        values = {k: str(v) for k, v in asdict(self).items() if k not in ("out", "threads", "workers", "work_dir")}
-        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+        return run_fingerprint(self)
 
 
 @dataclass
@@ -96,14 +93,14 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     examples = _examples(options, config, report, progress)
     model = BandwidthNet(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
-    steps_per_epoch = len(examples) // options.batch_size
-    schedule = cosine_schedule(optimizer, steps_per_epoch * options.epochs)
-    checkpoint = options.work_dir / "checkpoint.safetensors"
-    start_epoch, history = resume_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer,
-                                             schedule, report)
     held_out = np.arange(len(examples))[-max(16, len(examples) // 50):]  # scored after each epoch
     trained = np.arange(len(examples))[: -len(held_out)]
     steps_per_epoch = len(trained) // options.batch_size
+    # the schedule is sized by every example, held-out ones too (as the shipped model was trained)
+    schedule = cosine_schedule(optimizer, len(examples) // options.batch_size * options.epochs)
+    checkpoint = options.work_dir / "checkpoint.safetensors"
+    start_epoch, history = resume_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer,
+                                             schedule, report)
     for epoch in range(start_epoch, options.epochs):
         model.train()
         rng = np.random.default_rng([options.seed, epoch])
@@ -125,7 +122,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
         history.append(scores)
         report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}))
         save_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer, schedule, epoch + 1, history)
-    _export(options, model, config, history)
+    save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
 
 
@@ -158,13 +155,8 @@ def _examples(options: TrainOptions, config: BandwidthConfig, report, progress) 
     return Examples(Pool(degraded, None, clean, config.sample_rate), content, cutoff)
 
 
-def _mean_power(signal: np.ndarray, config: BandwidthConfig) -> np.ndarray:
-    spectra = analysis(np.asarray(signal, np.float64)[None], config.n_fft, config.hop, config.bins)
-    return np.mean(spectra[:, 0] ** 2 + spectra[:, 1] ** 2, axis=1)[0]
-
-
 def _cutoff_of(signal: np.ndarray, config: BandwidthConfig) -> int:
-    found = int(detect_cutoff_bins(_mean_power(signal, config)))
+    found = detect_cutoff_bin(long_term_power(signal, config.n_fft, config.hop, config.bins))
     return config.bins if found < 0 else found
 
 
@@ -213,11 +205,3 @@ def _validate(model: BandwidthNet, config: BandwidthConfig, examples: Examples, 
         given = log_power(torch_analysis(torch.from_numpy(pool.degraded[held_out]), config.n_fft, config.hop, config.bins))
         before = torch.sqrt(torch.mean((given - target) ** 2, dim=-1)).mean(dim=-1)
     return {"validation_loss": float(loss), "validation_lsd": float(distance.mean()), "validation_lsd_input": float(before.mean())}
-
-
-def _export(options: TrainOptions, model: BandwidthNet, config: BandwidthConfig, history: list) -> None:
-    settings = {k: str(v) if isinstance(v, Path) else ([str(p) for p in v] if isinstance(v, list) else v)
-                for k, v in asdict(options).items() if k not in ("out", "threads", "workers", "work_dir")}
-    metadata = {"kind": MODEL_KIND, "name": options.name, "config": config.as_dict(), "training": settings,
-                "history": history, "parameters": sum(p.numel() for p in model.parameters())}
-    save_weights(options.out, model.state_dict(), metadata)

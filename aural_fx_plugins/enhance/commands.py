@@ -29,29 +29,14 @@ def train_enhance(
     name: str = typer.Option("speech", "--name", help="Model name stored in the file."),
 ) -> None:
     """Train the enhancement model from recipes over clean speech, or from real pairs."""
-    from aural_fx.cli import fail, out as console
-    from aural_fx.cli import progress_bar
+    from aural_fx.cli import out as console, run_training
 
     from .training import TrainOptions, train
 
     options = TrainOptions(out=out, clean=list(clean), recipes=list(recipe), pairs=pairs, validation=list(validation),
                            work_dir=work_dir, examples=examples, epochs=epochs, batch_size=batch_size,
                            learning_rate=learning_rate, seed=seed, threads=threads, workers=workers, name=name)
-    try:
-        if out.suffix != ".safetensors":
-            raise AuralFxError(f"{out}: the model file must end in .safetensors")
-        with progress_bar() as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(label: str, done: int, total: int) -> None:
-                key = label.split(" loss")[0]
-                if key not in tasks:
-                    tasks[key] = bar.add_task(label, total=total)
-                bar.update(tasks[key], completed=done, description=label)
-
-            scores = train(options, report=lambda line: console.print(line, markup=False), progress=progress)
-    except AuralFxError as error:
-        fail(error)
+    scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation PESQ {scores['validation_pesq']:.2f})" if "validation_pesq" in scores else ""), markup=False)
 
 

@@ -9,11 +9,10 @@ resumes from the last one. The result is a model file the ``enhance`` effect loa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,8 @@ import torch.nn.functional as F
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import synthesis_add, torch_analysis
 from aural_fx.training import Recipe, load_recipe
-from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, save_checkpoint
+from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, run_fingerprint, save_checkpoint, save_model
 from aural_fx.training.pool import Pool, audio_folder_files, pair_pool, render_pool
-from aural_fx.weights import save_weights
 
 from .model import EnhanceConfig, EnhanceNet, compress, decompress
 
@@ -60,8 +58,7 @@ class TrainOptions:
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed (not the output path or threads)."""
-        values = {k: str(v) for k, v in asdict(self).items() if k not in ("out", "threads", "workers", "work_dir")}
-        return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+        return run_fingerprint(self)
 
 
 def enhance_features(samples: torch.Tensor, config: EnhanceConfig) -> torch.Tensor:
@@ -117,7 +114,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
         history.append(scores)
         report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}))
         save_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer, schedule, epoch + 1, history)
-    _export(options, model, config, history)
+    save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
 
 
@@ -187,11 +184,3 @@ def _validate(model: EnhanceNet, config: EnhanceConfig, pool: Pool | None, denoi
         scores_out.append(pesq_wb(audio[index, trim:-trim], clean, pool.rate))
         scores_in.append(pesq_wb(pool.degraded[index, trim : trim + len(clean)], clean, pool.rate))
     return {"validation_loss": loss, "validation_pesq": float(np.mean(scores_out)), "validation_pesq_input": float(np.mean(scores_in))}
-
-
-def _export(options: TrainOptions, model: EnhanceNet, config: EnhanceConfig, history: list) -> None:
-    settings = {k: str(v) if isinstance(v, Path) else ([str(p) for p in v] if isinstance(v, list) else v)
-                for k, v in asdict(options).items() if k not in ("out", "threads", "workers", "work_dir")}
-    metadata = {"kind": MODEL_KIND, "name": options.name, "config": config.as_dict(), "training": settings,
-                "history": history, "parameters": sum(p.numel() for p in model.parameters())}
-    save_weights(options.out, model.state_dict(), metadata)
