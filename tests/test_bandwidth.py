@@ -112,6 +112,25 @@ def test_mp3_is_not_harmed_and_beats_dsp(path):
     assert neural < dsp, (neural, dsp)
 
 
+def test_fallback_cutoff_restores_an_mp3_whose_cutoff_is_hidden():
+    """LAME at 128 kbps leaves part of the band above its lowpass in this piano piece, so no
+    cliff is found and 'auto' alone changes nothing; ``fallback_cutoff_hz`` (as
+    presets/mp3-restore.yaml sets it) restores the band above 16 kHz."""
+    from aural_fx.training.alignment import align_to
+
+    clean = read(MUSIC[1])
+    coded = encode_decode(clean, RATE, "mp3-cbr", 128)
+    coded = align_to(coded, clean, max_shift=RATE // 10)[:, : clean.shape[1]].astype(np.float32)
+    plain, fallback = BandwidthExtension(content="music"), BandwidthExtension(content="music", fallback_cutoff_hz=16000)
+    assert plain.learn(coded, RATE) == 24000.0  # no cliff found
+    assert fallback.learn(coded, RATE) == round(16000 * 1024 / RATE) * RATE / 1024  # the fallback, on the bin grid
+    sinc = lsd(coded[0], clean[0], RATE)
+    restored = lsd(fallback(coded, RATE)[0], clean[0], RATE)
+    assert restored < 0.6 * sinc, (restored, sinc)
+    # a cliff, where there is one, still wins over the fallback
+    assert BandwidthExtension(fallback_cutoff_hz=16000).learn(low_rate(clean, 16000), RATE) < 8100
+
+
 @pytest.mark.parametrize("method", ["neural", "dsp"])
 def test_band_below_the_cutoff_is_kept(method):
     clean = read(MUSIC[1])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal, Optional, Union
 
 import numpy as np
 import torch
@@ -54,6 +54,7 @@ class BandwidthExtension(Processor):
 
     class Params(Params):
         cutoff_hz: Union[Literal["auto"], float] = param("auto", unit="Hz", description="Where the kept band ends: 'auto' detects it from the input's spectrum; above it the band is generated.")
+        fallback_cutoff_hz: Optional[float] = param(None, ge=500, le=24000, unit="Hz", description="The cutoff when 'auto' finds no cliff. MP3 and AAC encoders leave part of their top band, which hides their cutoff: 16000 suits 96-128 kbps MP3. Default: none (a full-band input is left as it is).")
         target_sample_rate: int = param(48000, ge=16000, le=48000, unit="Hz", description="Rate hosts resample the input to first: the output's bandwidth is half of it.")
         content: Literal["auto", "speech", "music"] = param("auto", description="What the audio is (the network's prior for the missing band); auto lets it judge.")
         amount: float = param(1.0, ge=0, le=1, description="Level of the generated band and the filled holes: 0 adds nothing, 1 full.")
@@ -132,17 +133,29 @@ class BandwidthExtension(Processor):
 
             audio = resample(audio, int(sample_rate), RATE)
         self._file_cutoff = self._detect(audio) if audio.shape[1] >= self._config.n_fft else None
-        return self._cutoff_hz(self._file_cutoff)
+        return self._cutoff_hz(self._in_use(self._file_cutoff))
 
     def detected_cutoff_hz(self) -> float | None:
         """The cutoff in use (Hz): set, learned from the file, or detected so far."""
         if self.cutoff_hz != "auto":
             return float(self.cutoff_hz)
         found = self._file_cutoff if self._file_cutoff is not None else self._stream_cutoff
-        return None if found is None else self._cutoff_hz(found)
+        return None if found is None else self._cutoff_hz(self._in_use(found))
 
     def _cutoff_hz(self, bin_index: int | None) -> float:
         return float(bin_index if bin_index is not None else self._config.bins) * RATE / self._config.n_fft
+
+    def _in_use(self, found: int | None) -> int:
+        """The cutoff bin to use for a detection: the bin found, or the fallback's when no
+        cliff was found (full band) or nothing could be told yet (``None``)."""
+        return found if found is not None and found < self._config.bins else self._fallback_bin()
+
+    def _fallback_bin(self) -> int:
+        """The bin used when no cliff is found: ``fallback_cutoff_hz``, else the full band."""
+        bins = self._config.bins
+        if self.fallback_cutoff_hz is None:
+            return bins
+        return min(bins, int(round(self.fallback_cutoff_hz * self._config.n_fft / RATE)))
 
     def _detect(self, audio: np.ndarray) -> int | None:
         config = self._config
@@ -179,14 +192,14 @@ class BandwidthExtension(Processor):
         if self.cutoff_hz != "auto":
             return min(bins, int(round(float(self.cutoff_hz) * self._config.n_fft / RATE)))
         if self._file_cutoff is not None:
-            return self._file_cutoff
+            return self._in_use(self._file_cutoff)
         # the long-term spectrum of everything seen so far (each frame counted once)
         middle = spectra[:, :, self._context : self._context + CHUNK_FRAMES]
         self._power_seen = self._power_seen + np.sum(middle[:, 0] ** 2 + middle[:, 1] ** 2, axis=(0, 1))
         found = detect_cutoff_bin(self._power_seen)
         if found >= 0:
             self._stream_cutoff = found
-        return self._stream_cutoff if self._stream_cutoff is not None else bins
+        return self._in_use(self._stream_cutoff)
 
     def _process_frames(self, spectra: np.ndarray) -> np.ndarray:
         """``(channels, 2, frames, bins)`` -> the middle ``CHUNK_FRAMES`` frames extended."""
