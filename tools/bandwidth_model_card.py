@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from aural_fx.weights import load_weights, sha256_of
+from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 
-ROOT = Path(__file__).resolve().parent.parent
+from aural_fx.weights import load_weights
 TRAIN_COMMAND = """aural-fx train bandwidth -o aural_fx_plugins/bandwidth/models/general.safetensors \\
   --speech data/corpus/train/speech --music data/corpus/train/music --examples 4000 --epochs 4 --seed 0"""
 
@@ -42,9 +42,7 @@ def main(path: str) -> None:
     lines = [
         f"# aural-fx bandwidth-extension model `{metadata['name']}`",
         "",
-        f"- **File:** `{model.name}`, {model.stat().st_size / 1e6:.1f} MB, sha256 `{sha256_of(model)}`",
-        f"- **Parameters:** {metadata['parameters']:,}",
-        "- **Licence:** GPL-3.0-or-later (as aural-fx); trained only on the data below.",
+        *file_lines(model, metadata),
         f"- **Architecture:** one U-Net over a 48 kHz STFT ({config['n_fft']}-sample square-root Hann frames, hop {config['hop']},"
         f" {config['bins']} bins), widths {config['widths']}, temporal bottleneck {config['bottleneck']} wide with dilations"
         f" {config['dilations']}; each output frame sees {2 * (1 + sum(config['dilations'])) + 1} frames.",
@@ -66,16 +64,9 @@ def main(path: str) -> None:
         f"- Damage: `recipes/bandwidth.yaml` (low rates 8-32 kHz, MP3 CBR and VBR, AAC, Opus at 64-192 kbps),"
         f" {training['examples']} examples of {training['example_seconds']} s rendered with seed {training['seed']}, half"
         f" speech and half music; random {training['segment_seconds']} s crops; the content label is hidden a third of the time.",
-        f"- Optimiser: AdamW, learning rate {training['learning_rate']} (warm-up, cosine decay), batch {training['batch_size']},"
-        f" {training['epochs']} epochs, on 2 CPU cores.",
+        optimiser_line(training),
         "",
-        "## Reproduce",
-        "",
-        "```",
-        "bash tools/corpus/install.sh && python3 tools/corpus/build.py data/corpus",
-        TRAIN_COMMAND,
-        f"python3 {Path(__file__).relative_to(ROOT)} aural_fx_plugins/bandwidth/models/general.safetensors",
-        "```",
+        *reproduce_lines(TRAIN_COMMAND, __file__, "aural_fx_plugins/bandwidth/models/general.safetensors"),
         "",
         "## Training history (2 % of the examples held out)",
         "",

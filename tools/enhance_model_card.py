@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from aural_fx.weights import load_weights, sha256_of
+from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 
-ROOT = Path(__file__).resolve().parent.parent
+from aural_fx.weights import load_weights
 TRAIN_COMMAND = """aural-fx train enhance -o aural_fx_plugins/enhance/models/speech.safetensors \\
   --clean data/corpus/train/speech --validation data/corpus/validation/speech \\
   --recipe aural_fx_plugins/enhance/recipes/speech.yaml --recipe aural_fx_plugins/enhance/recipes/phone.yaml \\
@@ -42,9 +42,7 @@ def main(path: str) -> None:
     lines = [
         f"# aural-fx enhance model `{metadata['name']}`",
         "",
-        f"- **File:** `{model.name}`, {model.stat().st_size / 1e6:.1f} MB, sha256 `{sha256_of(model)}`",
-        f"- **Parameters:** {metadata['parameters']:,}",
-        "- **Licence:** GPL-3.0-or-later (as aural-fx); trained only on the data below.",
+        *file_lines(model, metadata),
         "- **Architecture:** two U-Nets over a 48 kHz STFT (960-sample square-root Hann frames, hop 480,"
         " 480 bins; spectra compressed to |X|^0.3 with the phase kept).",
         f"  Stage 1 (denoise) widths {config['widths']}, temporal bottleneck {config['bottleneck']} wide with dilations"
@@ -64,16 +62,9 @@ def main(path: str) -> None:
         "  Validation: `data/corpus/validation/speech` (other voices). The benchmark voices were never used.",
         f"- Degradations: `recipes/speech.yaml` and `recipes/phone.yaml` (alternating), {training['examples']} examples of"
         f" {training['example_seconds']} s rendered with seed {training['seed']}; random {training['segment_seconds']} s crops.",
-        f"- Optimiser: AdamW, learning rate {training['learning_rate']} (warm-up, cosine decay), batch {training['batch_size']},"
-        f" {training['epochs']} epochs, on 2 CPU cores.",
+        optimiser_line(training),
         "",
-        "## Reproduce",
-        "",
-        "```",
-        "bash tools/corpus/install.sh && python3 tools/corpus/build.py data/corpus",
-        TRAIN_COMMAND,
-        f"python3 {Path(__file__).relative_to(ROOT)} aural_fx_plugins/enhance/models/speech.safetensors",
-        "```",
+        *reproduce_lines(TRAIN_COMMAND, __file__, "aural_fx_plugins/enhance/models/speech.safetensors"),
         "",
         "## Training history",
         "",
