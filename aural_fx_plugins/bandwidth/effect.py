@@ -142,8 +142,12 @@ class BandwidthExtension(Processor):
         found = self._file_cutoff if self._file_cutoff is not None else self._stream_cutoff
         return None if found is None else self._cutoff_hz(self._in_use(found))
 
-    def _cutoff_hz(self, bin_index: int | None) -> float:
-        return float(bin_index if bin_index is not None else self._config.bins) * RATE / self._config.n_fft
+    def _cutoff_hz(self, bin_index: int) -> float:
+        return bin_index * RATE / self._config.n_fft
+
+    def _bin_of(self, hz: float) -> int:
+        """The first bin of the band above ``hz`` (at most the full band)."""
+        return min(self._config.bins, int(round(hz * self._config.n_fft / RATE)))
 
     def _in_use(self, found: int | None) -> int:
         """The cutoff bin to use for a detection: the bin found, or the fallback's when no
@@ -152,10 +156,7 @@ class BandwidthExtension(Processor):
 
     def _fallback_bin(self) -> int:
         """The bin used when no cliff is found: ``fallback_cutoff_hz``, else the full band."""
-        bins = self._config.bins
-        if self.fallback_cutoff_hz is None:
-            return bins
-        return min(bins, int(round(self.fallback_cutoff_hz * self._config.n_fft / RATE)))
+        return self._config.bins if self.fallback_cutoff_hz is None else self._bin_of(self.fallback_cutoff_hz)
 
     def _detect(self, audio: np.ndarray) -> int | None:
         config = self._config
@@ -188,9 +189,8 @@ class BandwidthExtension(Processor):
         return self._frames.process(block)
 
     def _cutoff_bin(self, spectra: np.ndarray) -> int:
-        bins = self._config.bins
         if self.cutoff_hz != "auto":
-            return min(bins, int(round(float(self.cutoff_hz) * self._config.n_fft / RATE)))
+            return self._bin_of(float(self.cutoff_hz))
         if self._file_cutoff is not None:
             return self._in_use(self._file_cutoff)
         # the long-term spectrum of everything seen so far (each frame counted once)
