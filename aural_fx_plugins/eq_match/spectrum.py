@@ -1,11 +1,11 @@
 """Long-term average spectra for EQ matching: whole tracks or chosen segments, silence ignored.
 
 A spectrum is measured with Welch's method (Hann frames of about a third of a second, half
-overlapping) and resampled onto a fixed grid of 48 points per octave from 20 Hz to 20 kHz, so
-tracks at different sample rates compare point by point (points above a track's Nyquist
-frequency are NaN). Frames are gated as ITU-R BS.1770 gates loudness: frames quieter than
--70 dBFS, then frames more than 20 dB below the mean of the rest, are left out, so silence and
-fades do not tilt the balance. Files are read in blocks; memory does not grow with length.
+overlapping) and averaged onto a fixed grid of 48 points per octave from 20 Hz to 20 kHz (each
+point the mean of its 1/48-octave band), so tracks at different sample rates compare point by
+point (points above a track's Nyquist frequency are NaN). Frames are gated as ITU-R BS.1770
+gates loudness: frames quieter than -70 dBFS, then frames more than 20 dB below the mean of the
+rest, are left out, so silence and fades do not tilt the balance. Files are read in blocks; memory does not grow with length.
 """
 
 from __future__ import annotations
@@ -165,11 +165,28 @@ class _Accumulator:
         if self.mode == "linked":
             power = power / self.channels
         norm = np.sum(self.window**2) * self.sample_rate / 2
-        frequencies = np.fft.rfftfreq(self.size, 1 / self.sample_rate)
-        on_grid = np.stack([np.interp(GRID, frequencies, row / norm) for row in power])
+        on_grid = _on_grid(power / norm, self.sample_rate / self.size)
         on_grid[:, GRID > 0.49 * self.sample_rate] = np.nan
         seconds = count * (self.size // 2) / self.sample_rate
         return Spectrum(10 * np.log10(on_grid + 1e-30), self.sample_rate, seconds)
+
+
+def _on_grid(density: np.ndarray, spacing: float) -> np.ndarray:
+    """Power density per FFT bin (bins ``spacing`` Hz apart) to ``GRID``: the mean over each
+    point's 1/48-octave band where that band spans two bins or more (less noisy than one bin),
+    else interpolated between bins."""
+    half_band = 2.0 ** (1 / (2 * POINTS_PER_OCTAVE))
+    low, high = GRID / half_band, GRID * half_band
+    # The density integrated from 0 Hz, bin k covering (k - 1/2, k + 1/2) * spacing.
+    edges = np.concatenate([[0.0], (np.arange(density.shape[-1]) + 0.5) * spacing])
+    integral = np.concatenate([np.zeros((density.shape[0], 1)), np.cumsum(density * spacing, axis=-1)], axis=-1)
+    wide = high - low >= 2 * spacing
+    centres = np.arange(density.shape[-1]) * spacing
+    rows = []
+    for row, area in zip(density, integral):
+        band_mean = (np.interp(high, edges, area) - np.interp(low, edges, area)) / (high - low)
+        rows.append(np.where(wide, band_mean, np.interp(GRID, centres, row)))
+    return np.stack(rows)
 
 
 def _views_frames(frames: np.ndarray, mode: str) -> np.ndarray:
