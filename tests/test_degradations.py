@@ -132,6 +132,20 @@ def test_gain_is_exact():
     np.testing.assert_allclose(run("gain", clean, gain_db=-6.0), clean * 10 ** (-6 / 20), rtol=1e-6)
 
 
+def test_a_pause_silences_one_stretch_with_fades_and_keeps_the_rest():
+    clean = speechlike(2.0, seed=3)
+    paused = run("pause", clean, seed=5, seconds=0.3, fade_ms=10.0)
+    silent = np.flatnonzero(paused[0] == 0.0)
+    assert silent.size == int(0.3 * RATE) and silent[-1] - silent[0] == silent.size - 1  # one stretch
+    fade = int(0.010 * RATE)
+    untouched = np.ones(clean.shape[1], bool)
+    untouched[silent[0] - fade : silent[-1] + fade + 1] = False
+    np.testing.assert_array_equal(paused[0, untouched], clean[0, untouched])
+    ramp = paused[0, silent[0] - fade : silent[0]] / clean[0, silent[0] - fade : silent[0]]
+    assert np.all(np.diff(ramp) < 0) and ramp[0] < 1 and ramp[-1] > 0  # fades out, then silence
+    assert run("pause", clean, seed=6, seconds=0.3).tolist() != paused.tolist()  # the place is drawn
+
+
 @pytest.mark.parametrize("low_rate", [8000, 16000, 22050, 32000])
 def test_band_limiting_keeps_nothing_above_the_low_nyquist(low_rate):
     clean = 0.1 * colored_noise(2 * RATE, "white", np.random.default_rng(0))[np.newaxis]

@@ -38,6 +38,18 @@ def test_train_writes_a_model_the_effect_loads_and_resumes(tmp_path):
     )
 
 
+def test_an_edited_recipe_is_another_run(tmp_path):
+    from aural_fx_plugins.enhance.training import TrainOptions
+
+    recipe = tmp_path / "mine.yaml"
+    recipe.write_bytes(RECIPE.read_bytes())
+    options = TrainOptions(out=tmp_path / "a.safetensors", clean=[CLIPS], recipes=[recipe])
+    before = options.fingerprint()
+    assert TrainOptions(out=tmp_path / "b.safetensors", clean=[CLIPS], recipes=[recipe]).fingerprint() == before
+    recipe.write_text(RECIPE.read_text().replace("probability: 0.75", "probability: 0.5"))
+    assert options.fingerprint() != before  # neither its checkpoint nor its examples are reused
+
+
 def test_train_bad_input(tmp_path):
     missing = run_cli("train", "enhance", "-o", tmp_path / "m.safetensors", "--clean", CLIPS, "--recipe", tmp_path / "nope.yaml")
     assert missing.returncode == 3

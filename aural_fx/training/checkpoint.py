@@ -26,9 +26,19 @@ RUN_ONLY = ("out", "threads", "workers", "work_dir")
 
 
 def run_fingerprint(options) -> str:
-    """What a checkpoint or a cache of examples must match to be reused."""
+    """What a checkpoint or a cache of examples must match to be reused: the settings, and
+    the contents of the files they name (an edited recipe renders new examples)."""
     values = {k: str(v) for k, v in asdict(options).items() if k not in RUN_ONLY}
+    for key, value in asdict(options).items():
+        paths = value if isinstance(value, list) else [value]
+        if key not in RUN_ONLY and all(isinstance(p, Path) for p in paths):
+            values[f"{key} contents"] = [_file_digest(p) for p in paths]
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a regular file's bytes; '' for a folder or a missing path."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
 def save_model(options, kind: str, model: torch.nn.Module, config: dict, history: list) -> None:

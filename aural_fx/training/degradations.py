@@ -321,6 +321,30 @@ class PitchShift(Degradation):
         return _fit(shifted, audio.shape[1])
 
 
+class Pause(Degradation):
+    name = "pause"
+    summary = "Silence a stretch of the signal, as the pause between two phrases (augmentation)."
+
+    class Params(DegradationParams):
+        seconds: Span = Field([0.1, 0.5], description="Length of the pause in seconds.")
+        fade_ms: float = Field(10.0, ge=0, le=100, description="Fade out before and in after the pause.")
+        _seconds = field_validator("seconds")(lambda v: _check_span(v, 0.01, 10.0))
+
+    def apply(self, audio, rate, context):
+        length = audio.shape[1]
+        pause = min(length, int(draw(self.params.seconds, context.rng) * rate))
+        start = int(context.rng.integers(0, length - pause + 1))
+        fade = int(self.params.fade_ms * rate / 1000)
+        gain = np.ones(length, np.float32)
+        gain[start : start + pause] = 0.0
+        ramp = np.linspace(1.0, 0.0, fade + 2, dtype=np.float32)[1:-1]
+        before = slice(max(0, start - fade), start)
+        gain[before] = ramp[fade - (before.stop - before.start) :]
+        after = slice(start + pause, min(length, start + pause + fade))
+        gain[after] = ramp[::-1][: after.stop - after.start]
+        return audio * gain
+
+
 def _fit(audio: np.ndarray, length: int) -> np.ndarray:
     if audio.shape[1] >= length:
         return audio[:, :length]
@@ -328,6 +352,6 @@ def _fit(audio: np.ndarray, length: int) -> np.ndarray:
 
 
 DEGRADATIONS: dict[str, type[Degradation]] = {
-    cls.name: cls for cls in (Gain, Clip, Noise, Reverb, Microphone, BandLimit, Codec, TimeStretch, PitchShift)
+    cls.name: cls for cls in (Gain, Clip, Noise, Reverb, Microphone, BandLimit, Codec, TimeStretch, PitchShift, Pause)
 }
 """Every degradation by recipe name."""
