@@ -28,6 +28,8 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import shlex  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import date  # noqa: E402
@@ -198,7 +200,7 @@ def markdown(report: dict) -> str:
     lines = [
         "# Quality benchmark: pass-through and peers",
         "",
-        f"`python3 benchmarks/quality.py --corpus data/corpus` on {report['date']} ({report['machine']}), one thread.",
+        f"`{report.get('command', 'python3 benchmarks/quality.py --corpus data/corpus')}` on {report['date']} ({report['machine']}), one thread.",
         f"Benchmark set: {len(report['clips']['speech'])} speech clips and {len(report['clips']['music'])} music clips",
         "from the corpus's benchmark split (tools/corpus; no speaker or piece of it is in training or validation),",
         "mono at 48 kHz. Higher is better for SI-SDR (dB), PESQ (wide-band), STOI and DNSMOS (overall; not",
@@ -237,7 +239,8 @@ def main() -> None:
     args = parser.parse_args()
     kinds = ("speech", "music") if args.preset_kind == "all" else (args.preset_kind,)
     report = run(args.corpus, args.preset, args.speech_clips, args.music_clips, kinds)
-    report.update(date=date.today().isoformat(), machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    report.update(command=" ".join(["python3 benchmarks/quality.py", *map(shlex.quote, sys.argv[1:])]),
+                  date=date.today().isoformat(), machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
     args.out.with_suffix(".md").write_text(markdown(report))
