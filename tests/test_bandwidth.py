@@ -1,5 +1,5 @@
 """The bandwidth_extension effect with the shipped weights: quality on committed clips never
-used in training, the kept band left alone, codec holes, cutoff detection, streaming, the
+used in training, the kept band left alone, MP3 input, cutoff detection, streaming, the
 host's resampling, ONNX parity and errors."""
 
 from __future__ import annotations
