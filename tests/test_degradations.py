@@ -222,7 +222,7 @@ def test_a_recipe_makes_a_parallel_pair_at_its_rate():
         ("aural_fx_recipe: 2\n", "r.yaml: aural_fx_recipe: version 2 is not supported (this is 1)"),
         ("name: x\n", "r.yaml: a recipe is a mapping starting with 'aural_fx_recipe: 1'"),
         ("aural_fx_recipe: 1\ndegrad: []\n", "r.yaml: degrad: unknown key; did you mean 'degrade'? (valid: aural_fx_recipe, name, sample_rate, channels, augment, degrade)"),
-        ("aural_fx_recipe: 1\ndegrade:\n  - degradation: nois\n", "r.yaml: degrade[0].degradation: unknown degradation 'nois'; did you mean 'noise'? (valid: gain, clip, noise, reverb, mic, bandlimit, codec, time_stretch, pitch_shift)"),
+        ("aural_fx_recipe: 1\ndegrade:\n  - degradation: nois\n", "r.yaml: degrade[0].degradation: unknown degradation 'nois'; did you mean 'noise'? (valid: gain, clip, noise, reverb, mic, bandlimit, codec, time_stretch, pitch_shift, pause)"),
         ("aural_fx_recipe: 1\ndegrade:\n  - degradation: noise\n    params: {snr_db: [20, 5]}\n", "r.yaml: degrade[0].params.snr_db: expected a number or [low, high] with low <= high, got [20.0, 5.0]"),
         ("aural_fx_recipe: 1\ndegrade:\n  - degradation: codec\n    params: {codec: flac}\n", "r.yaml: degrade[0].params.codec: must be one of mp3, mp3-cbr, gsm, opus, aac, amr-nb, g722, got 'flac'"),
         ("aural_fx_recipe: 1\ndegrade:\n  - degradation: noise\n    params: {snr: 5}\n", "r.yaml: degrade[0].params.snr: unknown parameter; did you mean 'snr_db'?"),
