@@ -32,7 +32,7 @@ CONDITION = "noisy 5 dB"
 FRAME = 4800  # 100 ms
 
 
-def level_db(audio: np.ndarray) -> float:
+def rms_db(audio: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-20))
 
 
@@ -44,7 +44,7 @@ def pause_frames(clean: np.ndarray) -> np.ndarray:
 
 def in_pauses_db(audio: np.ndarray, pauses: np.ndarray) -> float:
     frames = audio[0, : pauses.size * FRAME].reshape(pauses.size, FRAME)
-    return level_db(frames[pauses]) if pauses.any() else float("nan")
+    return rms_db(frames[pauses]) if pauses.any() else float("nan")
 
 
 def main() -> None:
@@ -64,7 +64,7 @@ def main() -> None:
         noise, pauses = noisy - clean, pause_frames(clean)
         row = [name, f"{in_pauses_db(noisy, pauses):.1f}"]
         for system in systems.values():
-            row += [f"{level_db(noise) - level_db(system(noise)):.1f}", f"{in_pauses_db(system(noisy), pauses):.1f}"]
+            row += [f"{rms_db(noise) - rms_db(system(noise)):.1f}", f"{in_pauses_db(system(noisy), pauses):.1f}"]
         rows.append(row)
         print(" | ".join(row), flush=True)
     header = "| clip | pauses, input dBFS | " + " | ".join(f"{s}: noise turned down (dB) | {s}: pauses (dBFS)" for s in systems) + " |"

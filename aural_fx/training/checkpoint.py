@@ -28,10 +28,13 @@ RUN_ONLY = ("out", "threads", "workers", "work_dir")
 def run_fingerprint(options) -> str:
     """What a checkpoint or a cache of examples must match to be reused: the settings, and
     the contents of the files they name (an edited recipe renders new examples)."""
-    values = {k: str(v) for k, v in asdict(options).items() if k not in RUN_ONLY}
+    values: dict[str, object] = {}
     for key, value in asdict(options).items():
+        if key in RUN_ONLY:
+            continue
+        values[key] = str(value)
         paths = value if isinstance(value, list) else [value]
-        if key not in RUN_ONLY and all(isinstance(p, Path) for p in paths):
+        if all(isinstance(p, Path) for p in paths):
             values[f"{key} contents"] = [_file_digest(p) for p in paths]
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -7,7 +7,9 @@ that rate's Nyquist); the effect then finds where the spectrum ends (``cutoff_hz
 the whole file when the host passes it, else from the audio seen so far) and generates the
 band above, at 48 kHz, on a fixed grid of chunks so that any block size gives the same
 output. Below the cutoff the signal passes unchanged, except codec holes (bins far below
-what the network expects there, as MP3 and AAC leave in music), which are filled.
+what the network expects there), which are filled. In practice few are found: the network's
+expectation in the kept band follows the input's own level, so MP3's holes stay
+(``benchmarks/codec_holes.py``).
 
 ``method: neural`` predicts the missing band's level bin by bin with the shipped network;
 ``method: dsp`` extrapolates the kept band's top octave (spectral band replication with an

@@ -5,7 +5,8 @@ overlapping) and averaged onto a fixed grid of 48 points per octave from 20 Hz t
 point the mean of its 1/48-octave band), so tracks at different sample rates compare point by
 point (points above a track's Nyquist frequency are NaN). Frames are gated as ITU-R BS.1770
 gates loudness: frames quieter than -70 dBFS, then frames more than 20 dB below the mean of the
-rest, are left out, so silence and fades do not tilt the balance. Files are read in blocks; memory does not grow with length.
+rest, are left out, so silence and fades do not tilt the balance. Files are read in blocks;
+memory does not grow with length.
 """
 
 from __future__ import annotations
