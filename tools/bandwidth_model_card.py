@@ -48,8 +48,9 @@ def main(path: str) -> None:
         f" {config['dilations']}; each output frame sees {2 * (1 + sum(config['dilations'])) + 1} frames.",
         "  Inputs: the kept band's log power relative to its mean level in the frame, the cutoff as a mask, the content"
         " (speech, music or unknown) and the frame's level. Output: the log power of every bin. The effect keeps the band"
-        " below the cutoff, fills codec holes (bins 25 dB below the prediction) and builds the band above from the kept"
-        " band copied upwards (spectral band replication) at the predicted level.",
+        " below the cutoff, fills codec holes (wide notches below their neighbours where the network expects more:"
+        " holes.py) and builds the band above from the kept band copied upwards (spectral band replication) at the"
+        " predicted level.",
         "- **Loss:** squared error of log10 power (the log-spectral distance squared), weight 1 above the cutoff and 0.25"
         " below. No adversarial loss: the model predicts the level, not the waveform, so there is nothing for a"
         " discriminator to judge.",

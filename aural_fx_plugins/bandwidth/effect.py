@@ -6,10 +6,9 @@ Hosts (``process_file``, ``aural-fx run``) first resample the input up to
 that rate's Nyquist); the effect then finds where the spectrum ends (``cutoff_hz``: from
 the whole file when the host passes it, else from the audio seen so far) and generates the
 band above, at 48 kHz, on a fixed grid of chunks so that any block size gives the same
-output. Below the cutoff the signal passes unchanged, except codec holes (bins far below
-what the network expects there), which are filled. In practice few are found: the network's
-expectation in the kept band follows the input's own level, so MP3's holes stay
-(``benchmarks/codec_holes.py``).
+output. Below the cutoff the signal passes unchanged, except codec holes: wide notches far
+below their neighbours where the network expects more (``holes.py``), which the neural
+method fills (``benchmarks/codec_holes.py`` measures how much).
 
 ``method: neural`` predicts the missing band's level bin by bin with the shipped network;
 ``method: dsp`` extrapolates the kept band's top octave (spectral band replication with an
@@ -31,7 +30,8 @@ from aural_fx import Params, Processor, param
 from aural_fx.neural.stream import FrameStream
 
 from .cutoff import detect_cutoff_bin, long_term_power
-from .model import CONTENT, FLOOR, BandwidthConfig, BandwidthNet, features, log_power
+from .holes import LOW_HZ, fill_holes, find_holes
+from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 from .models import STORE
 from .sbr import dsp_band, replicate
 
@@ -39,8 +39,6 @@ __all__ = ["BandwidthExtension"]
 
 CHUNK_FRAMES = 64
 """Frames per model call (0.68 s at 48 kHz); with the context it sets the latency."""
-HOLE_DB = 25.0
-"""A kept bin this far below the network's expectation is a codec hole and is filled."""
 RATE = 48000
 ANALYSIS_SECONDS = 600.0
 """At most this much of a file is read to find its cutoff."""
@@ -216,14 +214,14 @@ class BandwidthExtension(Processor):
             else:
                 predicted = self._predict(spectra, cutoff)
                 band = _with_level(replicate(given, cutoff)[:, middle], predicted)
-                out = self._fill_holes(out, predicted, cutoff)
+                self._fill_holes(out, given, predicted, cutoff)
             band = self.amount * band[..., cutoff:]
             kept = out[..., cutoff:]
             # what the input still has above the cutoff (a codec's coded floor) stays where it
             # is louder than the estimate: replacing it could only move it further off
             out[..., cutoff:] = np.where(np.abs(kept) > np.abs(band), kept, band)
         elif self.amount > 0 and self.method == "neural":
-            out = self._fill_holes(out, self._predict(spectra, cutoff), cutoff)
+            self._fill_holes(out, given, self._predict(spectra, cutoff), cutoff)
         return np.stack([out.real, out.imag], axis=1)
 
     def _predict(self, spectra: np.ndarray, cutoff: int) -> np.ndarray:
@@ -236,14 +234,12 @@ class BandwidthExtension(Processor):
         predicted = self._run_network(inputs.numpy(), reference.numpy())
         return predicted[:, self._context : self._context + CHUNK_FRAMES].astype(np.float64)
 
-    def _fill_holes(self, out: np.ndarray, predicted: np.ndarray, cutoff: int) -> np.ndarray:
-        kept = out[..., :cutoff]
-        level = np.log10(np.abs(kept) ** 2 + FLOOR)
-        holes = level < predicted[..., :cutoff] - HOLE_DB / 10
+    def _fill_holes(self, out: np.ndarray, given: np.ndarray, predicted: np.ndarray, cutoff: int) -> None:
+        """Fill the codec holes of the kept band of ``out`` (the middle frames of ``given``) in place."""
+        middle = slice(self._context, self._context + CHUNK_FRAMES)
+        holes, target = find_holes(np.abs(given[..., :cutoff]) ** 2, middle, predicted[..., :cutoff], self._bin_of(LOW_HZ))
         if np.any(holes):
-            filled = _with_level(kept, predicted[..., :cutoff])
-            kept[holes] = (1 - self.amount) * kept[holes] + self.amount * filled[holes]
-        return out
+            fill_holes(out[..., :cutoff], holes, target, self.amount)
 
 
 def _with_level(phase_source: np.ndarray, log_power: np.ndarray) -> np.ndarray:
