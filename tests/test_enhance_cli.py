@@ -38,6 +38,30 @@ def test_train_writes_a_model_the_effect_loads_and_resumes(tmp_path):
     )
 
 
+def test_init_starts_from_a_model_file(tmp_path):
+    """--init fine-tunes: with a vanishing learning rate the result is the shipped model; a
+    bandwidth model is refused before any work."""
+    from safetensors.torch import load_file
+
+    shipped = ROOT / "aural_fx_plugins" / "enhance" / "models" / "speech.safetensors"
+    args = ["train", "enhance", "--clean", CLIPS, "--recipe", RECIPE, "--examples", 16, "--epochs", 1,
+            "--batch-size", 4, "--workers", 1, "--learning-rate", 1e-6]
+    tuned = run_cli(*args, "-o", tmp_path / "tuned.safetensors", "--work-dir", tmp_path / "a", "--init", shipped)
+    assert tuned.returncode == 0, tuned.stderr
+    fresh = run_cli(*args, "-o", tmp_path / "fresh.safetensors", "--work-dir", tmp_path / "b")
+    assert fresh.returncode == 0, fresh.stderr
+    start, after_tuning, after_fresh = (load_file(p) for p in (shipped, tmp_path / "tuned.safetensors", tmp_path / "fresh.safetensors"))
+    learned = [k for k in start if "running_" not in k and "num_batches" not in k]  # not batch-norm statistics
+    largest = lambda weights: max(float(torch.max(torch.abs(weights[k] - start[k]))) for k in learned)
+    assert largest(after_tuning) < 1e-4
+    assert largest(after_fresh) > 0.1
+    bandwidth = ROOT / "aural_fx_plugins" / "bandwidth" / "models" / "general.safetensors"
+    wrong = run_cli(*args, "-o", tmp_path / "c.safetensors", "--work-dir", tmp_path / "c", "--init", bandwidth)
+    assert wrong.returncode == 3
+    assert wrong.stderr.strip() == f"error: {bandwidth}: not an aural-fx enhance model (kind: 'bandwidth')"
+    assert not (tmp_path / "c.safetensors").exists()
+
+
 def test_an_edited_recipe_is_another_run(tmp_path):
     from aural_fx_plugins.enhance.training import TrainOptions
 

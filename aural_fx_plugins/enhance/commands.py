@@ -17,6 +17,7 @@ def train_enhance(
     clean: List[Path] = typer.Option([], "--clean", metavar="DIR", help="Folder of clean speech (repeatable)."),
     recipe: List[Path] = typer.Option([], "--recipe", metavar="FILE", help="Degradation recipe (repeatable; examples alternate between them)."),
     pairs: Optional[Path] = typer.Option(None, "--pairs", metavar="DIR", help="Real parallel recordings (clean/ and degraded/) instead of recipes."),
+    init: Optional[Path] = typer.Option(None, "--init", metavar="FILE", help="Start from this model file's weights (fine-tune) instead of random ones."),
     validation: List[Path] = typer.Option([], "--validation", metavar="DIR", help="Folder of clean speech for validation each epoch (with the recipes)."),
     work_dir: Path = typer.Option(Path("enhance-training"), "--work-dir", metavar="DIR", help="Checkpoints and rendered examples; a rerun resumes here."),
     examples: int = typer.Option(3000, "--examples", min=16, help="Training examples rendered."),
@@ -33,7 +34,7 @@ def train_enhance(
 
     from .training import TrainOptions, train
 
-    options = TrainOptions(out=out, clean=list(clean), recipes=list(recipe), pairs=pairs, validation=list(validation),
+    options = TrainOptions(out=out, clean=list(clean), recipes=list(recipe), pairs=pairs, init=init, validation=list(validation),
                            work_dir=work_dir, examples=examples, epochs=epochs, batch_size=batch_size,
                            learning_rate=learning_rate, seed=seed, threads=threads, workers=workers, name=name)
     scores = run_training(train, options)

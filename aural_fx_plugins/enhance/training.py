@@ -4,7 +4,8 @@ The loss is a compressed-spectrum loss (magnitude and complex terms, the spectra
 the power 0.3) on the restored output against the clean speech, plus the same loss on the
 denoising stage's output against the noiseless target when the examples come from recipes.
 Checkpoints are safetensors files written after each epoch; a run with the same settings
-resumes from the last one. The result is a model file the ``enhance`` effect loads.
+resumes from the last one. ``init`` starts from a finished model's weights instead of random
+ones (fine-tuning, e.g. on a user's own recordings). The result is a model file the ``enhance`` effect loads.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class TrainOptions:
     clean: list[Path] = field(default_factory=list)
     recipes: list[Path] = field(default_factory=list)
     pairs: Path | None = None
+    init: Path | None = None  # start from this model file's weights (fine-tuning)
     validation: list[Path] = field(default_factory=list)
     work_dir: Path = Path("enhance-training")
     examples: int = 3000
@@ -85,6 +87,8 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     pool = _training_pool(options, recipes, report, progress)
     validation = _validation_pool(options, recipes, report)
     model = EnhanceNet(config)
+    if options.init is not None:
+        _start_from(model, options.init)
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
     steps_per_epoch = len(pool) // options.batch_size
     total_steps = steps_per_epoch * options.epochs
@@ -116,6 +120,16 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
         save_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer, schedule, epoch + 1, history)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
+
+
+def _start_from(model: EnhanceNet, path: Path) -> None:
+    """Load the weights of the model file ``path`` into ``model`` (same architecture)."""
+    from aural_fx.weights import load_weights
+
+    tensors, metadata = load_weights(path, MODEL_KIND)
+    if EnhanceConfig.from_dict(metadata.get("config", {})) != model.config:
+        raise AuralFxError(f"train enhance: --init {path}: its architecture differs from the one trained here")
+    model.load_state_dict(tensors)
 
 
 def _training_pool(options: TrainOptions, recipes: list[Recipe], report, progress) -> Pool:
