@@ -131,6 +131,25 @@ def test_fallback_cutoff_restores_an_mp3_whose_cutoff_is_hidden():
     assert BandwidthExtension(fallback_cutoff_hz=16000).learn(low_rate(clean, 16000), RATE) < 8100
 
 
+def test_a_hole_is_a_wide_deep_notch_the_network_expects_filled():
+    """find_holes on a flat spectrum: a notch 10 bins wide and 40 dB deep is a hole, filled up
+    to the envelope less 12 dB; one 3 bins wide (a valley between partials) is not, nor the
+    same wide notch where the network expects it, nor one below 3 kHz."""
+    from aural_fx_plugins.bandwidth.holes import find_holes
+
+    power = np.ones((1, 5, 400))
+    power[:, 2, 200:210] = 1e-4  # wide
+    power[:, 2, 300:303] = 1e-4  # narrow
+    power[:, 2, 20:30] = 1e-4  # low (about 1-1.4 kHz at 1024 points)
+    expected = np.zeros((1, 3, 400))  # log10 power: the flat level
+    holes, target = find_holes(power, slice(1, 4), expected, low_bin=64)
+    assert np.argwhere(holes).tolist() == [[0, 1, b] for b in range(200, 210)]
+    envelope = (2 + (23 + 10 * 1e-4) / 33) / 3  # the 33-bin, 3-frame mean around it
+    assert np.allclose(target[0, 1, 205], envelope * 10 ** -1.2, rtol=1e-6)
+    expected[:, 1, 200:210] = -4  # the network expects the notch: not a hole
+    assert not find_holes(power, slice(1, 4), expected, low_bin=64)[0].any()
+
+
 def test_mp3_holes_in_music_are_filled():
     """LAME at 64 kbps punches holes into this piece's kept band: STFT cells 20 dB and more
     below the original. The neural method brings them closer and the kept band as a whole
