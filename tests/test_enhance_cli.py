@@ -59,7 +59,10 @@ def test_init_starts_from_a_model_file(tmp_path):
     wrong = run_cli(*args, "-o", tmp_path / "c.safetensors", "--work-dir", tmp_path / "c", "--init", bandwidth)
     assert wrong.returncode == 3
     assert wrong.stderr.strip() == f"error: {bandwidth}: not an aural-fx enhance model (kind: 'bandwidth')"
-    assert not (tmp_path / "c.safetensors").exists()
+    missing = run_cli(*args, "-o", tmp_path / "c.safetensors", "--work-dir", tmp_path / "c", "--init", tmp_path / "nope.safetensors")
+    assert missing.returncode == 3
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope.safetensors'}: cannot read model file: No such file or directory"
+    assert not (tmp_path / "c").exists() and not (tmp_path / "c.safetensors").exists()  # refused before any work
 
 
 def test_an_edited_recipe_is_another_run(tmp_path):

@@ -82,13 +82,13 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     if options.threads:
         torch.set_num_threads(options.threads)
     recipes = [load_recipe(path) for path in options.recipes]  # bad recipes fail before any work
-    options.work_dir.mkdir(parents=True, exist_ok=True)
     config = EnhanceConfig()
-    pool = _training_pool(options, recipes, report, progress)
-    validation = _validation_pool(options, recipes, report)
     model = EnhanceNet(config)
     if options.init is not None:
-        _start_from(model, options.init)
+        _start_from(model, options.init)  # and so does a bad model file
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    pool = _training_pool(options, recipes, report, progress)
+    validation = _validation_pool(options, recipes, report)
     optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
     steps_per_epoch = len(pool) // options.batch_size
     total_steps = steps_per_epoch * options.epochs
