@@ -5,7 +5,8 @@ the power 0.3) on the restored output against the clean speech, plus the same lo
 denoising stage's output against the noiseless target when the examples come from recipes.
 Checkpoints are safetensors files written after each epoch; a run with the same settings
 resumes from the last one. ``init`` starts from a finished model's weights instead of random
-ones (fine-tuning, e.g. on a user's own recordings). The result is a model file the ``enhance`` effect loads.
+ones (fine-tuning, e.g. on a user's own recordings). The result is a model file the
+``enhance`` effect loads.
 """
 
 from __future__ import annotations
