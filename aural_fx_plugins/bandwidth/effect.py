@@ -33,7 +33,7 @@ from .cutoff import detect_cutoff_bin, long_term_power
 from .holes import LOW_HZ, fill_holes, find_holes
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 from .models import STORE
-from .sbr import dsp_band, replicate
+from .sbr import dsp_band, replicate, with_phase_of
 
 __all__ = ["BandwidthExtension"]
 
@@ -213,7 +213,7 @@ class BandwidthExtension(Processor):
                 band = dsp_band(given, cutoff, RATE, config.n_fft)[:, middle]
             else:
                 predicted = self._predict(spectra, cutoff)
-                band = _with_level(replicate(given, cutoff)[:, middle], predicted)
+                band = with_phase_of(replicate(given, cutoff)[:, middle], np.sqrt(10**predicted))
                 self._fill_holes(out, given, predicted, cutoff)
             band = self.amount * band[..., cutoff:]
             kept = out[..., cutoff:]
@@ -240,10 +240,3 @@ class BandwidthExtension(Processor):
         holes, target = find_holes(np.abs(given[..., :cutoff]) ** 2, middle, predicted[..., :cutoff], self._bin_of(LOW_HZ))
         if np.any(holes):
             fill_holes(out[..., :cutoff], holes, target, self.amount)
-
-
-def _with_level(phase_source: np.ndarray, log_power: np.ndarray) -> np.ndarray:
-    """Complex bins with the phase of ``phase_source`` and the power ``10 ** log_power``."""
-    magnitude = np.abs(phase_source)
-    unit = np.where(magnitude > 0, phase_source / np.maximum(magnitude, 1e-30), 1.0)
-    return unit * np.sqrt(10 ** log_power)

@@ -20,7 +20,9 @@ quiet, not a hole). ``benchmarks/codec_holes.py`` measures what this does to MP3
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from scipy.ndimage import binary_opening, maximum_filter1d, uniform_filter1d
+
+from .sbr import with_phase_of
 
 __all__ = ["fill_holes", "find_holes"]
 
@@ -55,17 +57,10 @@ def fill_holes(kept: np.ndarray, holes: np.ndarray, target: np.ndarray, amount: 
     """Raise the complex ``kept`` cells marked in ``holes`` to ``target`` power (in place),
     keeping their phase; ``amount`` mixes between the hole (0) and the fill (1)."""
     cells = kept[holes]
-    magnitude = np.abs(cells)
-    unit = np.where(magnitude > 0, cells / np.maximum(magnitude, 1e-30), 1.0)
-    kept[holes] = (1 - amount) * cells + amount * unit * np.sqrt(target[holes])
+    kept[holes] = (1 - amount) * cells + amount * with_phase_of(cells, np.sqrt(target[holes]))
 
 
 def _in_runs(mask: np.ndarray, length: int) -> np.ndarray:
-    """Cells of ``mask`` that belong to a run of at least ``length`` along the last axis."""
-    whole = uniform_filter1d(mask.astype(np.float64), length, axis=-1, mode="constant") > 1 - 1e-9
-    # a window of `length` all set, centred (uniform_filter's origin) at each index; spread
-    # each such window back over the cells it covers
-    covered = np.zeros_like(mask)
-    for shift in range(-(length // 2), length - length // 2):
-        covered |= np.roll(whole, shift, axis=-1)
-    return covered & mask
+    """Cells of ``mask`` that belong to a run of at least ``length`` along the last axis (a
+    morphological opening: the union of every such run that fits)."""
+    return binary_opening(mask, structure=np.ones((1,) * (mask.ndim - 1) + (length,), bool))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["copy_width", "dsp_band", "dsp_envelope_db", "replicate", "source_bins"]
+__all__ = ["copy_width", "dsp_band", "dsp_envelope_db", "replicate", "source_bins", "with_phase_of"]
 
 MIN_SLOPE_DB, MAX_SLOPE_DB = -24.0, -3.0
 """Range of the extrapolated slope, dB per octave."""
@@ -36,6 +36,13 @@ def replicate(spectra: np.ndarray, cutoff: int) -> np.ndarray:
     """``(..., frames, bins)`` complex spectra with every bin from ``cutoff`` up replaced by
     its copy from below."""
     return spectra[..., source_bins(cutoff, spectra.shape[-1])]
+
+
+def with_phase_of(phase_source: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """Complex bins of ``magnitude`` with the phase of ``phase_source`` (zero phase where it
+    is zero)."""
+    size = np.abs(phase_source)
+    return np.where(size > 0, phase_source / np.maximum(size, 1e-30), 1.0) * magnitude
 
 
 def dsp_envelope_db(power_db: np.ndarray, cutoff: int, rate: float, n_fft: int) -> np.ndarray:
