@@ -11,7 +11,7 @@ exactly like pedalboard plugins and saved as YAML presets::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .effect import Effect
+from .effect import Effect, deferred_processor
 from .errors import (
     AudioError,
     AuralFxError,
@@ -51,6 +51,7 @@ __all__ = [
     "Registry",
     "build_registry",
     "create",
+    "deferred_processor",
     "effects",
     "get_plugin_manager",
     "hookimpl",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -12,7 +13,7 @@ from .node import Node
 from .params import Params, ParamInfo, describe, validate
 from .processor import Processor
 
-__all__ = ["Effect", "effect_of_processor"]
+__all__ = ["Effect", "deferred_processor", "effect_of_processor"]
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,38 @@ class Effect:
         return [info.name for info in self.parameters if info.is_path]
 
 
+def _values(values: Params) -> dict[str, Any]:
+    return {k: getattr(values, k) for k in type(values).model_fields}
+
+
 def effect_of_processor(cls: type[Processor]) -> Effect:
     """The registry entry for a ``Processor`` subclass."""
     if not cls.name:
         raise ParameterError(f"{cls.__name__} has no 'name': set the class attribute to register it")
 
     def build(values: Params) -> Processor:
-        return cls(**{k: getattr(values, k) for k in type(values).model_fields})
+        return cls(**_values(values))
 
     doc_lines = (cls.__doc__ or "").strip().splitlines()
     summary = cls.summary or (doc_lines[0] if doc_lines else "")
     return Effect(name=cls.name, summary=summary, params=cls.Params, build=build)
+
+
+def deferred_processor(target: str, params: type[Params], name: str, summary: str) -> Effect:
+    """The registry entry for a ``Processor`` subclass that is imported only when it is built.
+
+    Effects with heavy imports (torch) register this way, so that listing, describing and
+    completing effects, and presets without them, start fast.
+
+    Args:
+        target: ``"package.module:Class"``; the class's ``Params`` must be ``params``.
+        params: the parameter model, from a module that imports nothing heavy.
+        name, summary: as the class declares them.
+    """
+    module_name, _, class_name = target.partition(":")
+
+    def build(values: Params) -> Processor:
+        cls = getattr(importlib.import_module(module_name), class_name)
+        return cls(**_values(values))
+
+    return Effect(name=name, summary=summary, params=params, build=build)

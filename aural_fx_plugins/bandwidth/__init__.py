@@ -21,9 +21,9 @@ def __getattr__(name: str) -> Any:
 
 @aural_fx.hookimpl
 def register_effects(register: Callable[[Any], None]) -> None:
-    from .effect import BandwidthExtension
+    from .params import NAME, SUMMARY, BandwidthParams
 
-    register(BandwidthExtension)
+    register(aural_fx.deferred_processor("aural_fx_plugins.bandwidth.effect:BandwidthExtension", BandwidthParams, NAME, SUMMARY))
 
 
 @aural_fx.hookimpl

@@ -20,26 +20,25 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import field_validator
 
-from aural_fx import Params, Processor, param
+from aural_fx import Processor
 from aural_fx.neural.stream import FrameStream
 
 from .cutoff import detect_cutoff_bin, long_term_power
 from .holes import LOW_HZ, fill_holes, find_holes
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 from .models import STORE
+from .params import NAME, RATE, SUMMARY, BandwidthParams
 from .sbr import dsp_band, replicate, with_phase_of
 
 __all__ = ["BandwidthExtension"]
 
 CHUNK_FRAMES = 64
 """Frames per model call (0.68 s at 48 kHz); with the context it sets the latency."""
-RATE = 48000
 ANALYSIS_SECONDS = 600.0
 """At most this much of a file is read to find its cutoff."""
 
@@ -47,27 +46,12 @@ ANALYSIS_SECONDS = 600.0
 class BandwidthExtension(Processor):
     """Restore the highs of low-sample-rate or lossy-coded audio (neural or DSP)."""
 
-    name = "bandwidth_extension"
-    summary = "Restore the highs of low-sample-rate or MP3-damaged audio: generate the band above the cutoff."
+    name = NAME
+    summary = SUMMARY
     sample_rates = (RATE,)
     any_block_size = True  # the chunk grid is kept by FrameStream
 
-    class Params(Params):
-        cutoff_hz: Union[Literal["auto"], float] = param("auto", unit="Hz", description="Where the kept band ends: 'auto' detects it from the input's spectrum; above it the band is generated.")
-        fallback_cutoff_hz: Optional[float] = param(None, ge=500, le=24000, unit="Hz", description="The cutoff when 'auto' finds no cliff. MP3 and AAC encoders leave part of their top band, which hides their cutoff: 16000 suits 96-128 kbps MP3. Default: none (a full-band input is left as it is).")
-        target_sample_rate: int = param(48000, ge=16000, le=48000, unit="Hz", description="Rate hosts resample the input to first: the output's bandwidth is half of it.")
-        content: Literal["auto", "speech", "music"] = param("auto", description="What the audio is (the network's prior for the missing band); auto lets it judge.")
-        amount: float = param(1.0, ge=0, le=1, description="Level of the generated band and the filled holes: 0 adds nothing, 1 full.")
-        method: Literal["neural", "dsp"] = param("neural", description="neural: the trained model; dsp: spectral band replication with an envelope estimate.")
-        model: str = param("general", description="A shipped model name or a model file (.safetensors) from 'aural-fx train bandwidth'.")
-        engine: Literal["torch", "onnx"] = param("torch", description="Inference engine of the neural method: torch, or onnxruntime (the 'data' extra).")
-
-        @field_validator("cutoff_hz")
-        @classmethod
-        def _cutoff_in_range(cls, value: Any) -> Any:
-            if value != "auto" and not 500 <= value <= RATE / 2:
-                raise ValueError(f"must be 'auto' or within 500..24000 Hz, got {value:g}")
-            return value
+    Params = BandwidthParams
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)

@@ -21,9 +21,9 @@ def __getattr__(name: str) -> Any:
 
 @aural_fx.hookimpl
 def register_effects(register: Callable[[Any], None]) -> None:
-    from .effect import Enhance
+    from .params import NAME, SUMMARY, EnhanceParams
 
-    register(Enhance)
+    register(aural_fx.deferred_processor("aural_fx_plugins.enhance.effect:Enhance", EnhanceParams, NAME, SUMMARY))
 
 
 @aural_fx.hookimpl

@@ -8,16 +8,17 @@ attenuation limit); ``restore`` sets how much of the restoration stage is applie
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
-from aural_fx import Params, Processor, param
+from aural_fx import Processor
 from aural_fx.neural.stream import FrameStream
 
 from .model import EnhanceNet, compress, decompress
 from .models import load_model
+from .params import NAME, SUMMARY, EnhanceParams
 
 __all__ = ["Enhance"]
 
@@ -28,16 +29,12 @@ CHUNK_FRAMES = 100
 class Enhance(Processor):
     """Neural speech enhancement: remove noise, then restore what the recording lost."""
 
-    name = "enhance"
-    summary = "Neural speech enhancement: remove noise, then restore phone-quality speech towards studio quality."
+    name = NAME
+    summary = SUMMARY
     sample_rates = (48000,)
     any_block_size = True  # the chunk grid is kept by FrameStream
 
-    class Params(Params):
-        model: str = param("speech", description="A shipped model name or the path of a model file (.safetensors) from 'aural-fx train enhance'.")
-        denoise: float = param(100.0, ge=0, le=100, unit="dB", description="Attenuation limit: noise is turned down by at most this much (0: no denoising).")
-        restore: float = param(1.0, ge=0, le=1, description="Amount of restoration (bandwidth, microphone colour, codec damage): 0 off, 1 full.")
-        engine: Literal["torch", "onnx"] = param("torch", description="Inference engine: torch, or onnxruntime (the 'data' extra).")
+    Params = EnhanceParams
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
