@@ -6,6 +6,7 @@ output path), 4 processing failure (an effect failed, the disk filled up), 130 i
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -38,7 +39,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException, UsageError
 
 from . import __version__
-from .errors import AuralFxError, ProcessingError
+from .errors import AuralFxError, OptionError, ProcessingError
 from .options import (
     BitDepth,
     Format,
@@ -85,6 +86,8 @@ def _debug() -> bool:
 
 
 def _exit_code(error: AuralFxError) -> int:
+    if isinstance(error, OptionError):
+        return EXIT_USAGE
     return EXIT_PROCESSING if isinstance(error, ProcessingError) else EXIT_BAD_INPUT
 
 
@@ -266,7 +269,7 @@ def report_file(result, quiet: bool, notes: Console = out) -> None:
 
 @app.command()
 def run(
-    preset: Path = typer.Argument(..., help="The preset (.yaml).", metavar="PRESET", dir_okay=False),
+    preset: Path = typer.Argument(..., help="The preset (.yaml), or a shipped preset's name (see 'aural-fx presets').", metavar="PRESET", dir_okay=False),
     inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3).", metavar="INPUT"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (one input only); - is standard output.", rich_help_panel="Output"),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", metavar="DIR", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
@@ -322,54 +325,85 @@ def run(
 
 
 # -- inspection ----------------------------------------------------------------------------
-def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> Table:
-    """A table whose cells are plain text (brackets in them are not rich markup)."""
+json_option = typer.Option(False, "--json", help="Print JSON (for scripts) instead of a table.")
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table whose cells are plain text (brackets in them are not rich markup). On a
+    terminal it fits the terminal; into a pipe or a file (no COLUMNS set) it takes the width
+    its text needs, so that columns are not wrapped into narrow strips."""
+    from rich.measure import Measurement
+
     table = Table(*headers)
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
-    return table
+    if out.is_terminal or os.environ.get("COLUMNS"):
+        out.print(table)
+        return
+    width = Measurement.get(out, out.options.update(width=10_000), table).maximum
+    Console(width=width, soft_wrap=True, highlight=False, file=out.file).print(table)
 
 
-@app.command()
-def effects() -> None:
-    """List every registered effect."""
+def _registry():
     from .plugins import default_registry
 
     try:
-        registry = default_registry()
+        return default_registry()
     except AuralFxError as error:
         fail(error)
-    rows = [(name, effect.plugin, effect.summary) for name, effect in sorted(registry.effects.items())]
-    out.print(_table(("effect", "plugin", "summary"), rows))
+
+
+@app.command()
+def effects(as_json: bool = json_option) -> None:
+    """List every registered effect."""
+    registry = _registry()
+    listed = sorted(registry.effects.items())
+    if as_json:
+        _print_json([{"name": name, "plugin": effect.plugin, "summary": effect.summary} for name, effect in listed])
+        return
+    _print_table(("effect", "plugin", "summary"), [(name, effect.plugin, effect.summary) for name, effect in listed])
 
 
 @app.command()
 def describe(
     effect: str = typer.Argument(..., help="Effect name, e.g. compressor.", metavar="EFFECT", autocompletion=_effect_names),
+    as_json: bool = json_option,
 ) -> None:
     """Show an effect's parameters: type, range, default, unit and description."""
-    from .plugins import default_registry
-
     try:
-        info = default_registry().get(effect)
+        info = _registry().get(effect)
     except AuralFxError as error:
         fail(error)
+    parameters = []
+    for p in info.parameters:
+        required = repr(p.default) == "PydanticUndefined"
+        parameters.append({"name": p.name, "type": p.type, "minimum": p.minimum, "maximum": p.maximum,
+                           "default": None if required else p.default, "required": required, "unit": p.unit,
+                           "description": p.description})
+    if as_json:
+        _print_json({"name": info.name, "plugin": info.plugin, "summary": info.summary, "parameters": parameters})
+        return
     out.print(Text.assemble((info.name, "bold"), f" ({info.plugin}): {info.summary}"))
     rows = []
-    for p in info.parameters:
-        low = "" if p.minimum is None else f"{p.minimum:g}"
-        high = "" if p.maximum is None else f"{p.maximum:g}"
+    for p in parameters:
+        low = "" if p["minimum"] is None else f"{p['minimum']:g}"
+        high = "" if p["maximum"] is None else f"{p['maximum']:g}"
         span = f"{low} .. {high}" if (low or high) else ""
-        default = "(required)" if repr(p.default) == "PydanticUndefined" else str(p.default)
-        rows.append((p.name, p.type, span, default, p.unit, p.description))
-    out.print(_table(("parameter", "type", "range", "default", "unit", "description"), rows))
+        default = "(required)" if p["required"] else str(p["default"])
+        rows.append((p["name"], p["type"], span, default, p["unit"], p["description"]))
+    _print_table(("parameter", "type", "range", "default", "unit", "description"), rows)
 
 
 @app.command()
 def validate(
-    preset: Path = typer.Argument(..., help="The preset (.yaml).", metavar="PRESET"),
+    preset: Path = typer.Argument(..., help="The preset (.yaml), or a shipped preset's name.", metavar="PRESET"),
     overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, as in 'run'."),
     allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Allow VST3 plugins from this folder."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"preset", "valid", "nodes" or "error"} as JSON.'),
 ) -> None:
     """Check a preset: syntax, schema, effects, parameters and plugins."""
     from .preset import load_preset
@@ -377,24 +411,43 @@ def validate(
     try:
         graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
-        fail(error)
+        if not as_json or _debug():
+            fail(error)
+        _print_json({"preset": str(preset), "valid": False, "error": str(error)})
+        raise typer.Exit(_exit_code(error))
+    if as_json:
+        _print_json({"preset": str(preset), "valid": True, "nodes": len(graph)})
+        return
     out.print(Text(f"{preset}: valid ({len(graph)} nodes)"))
 
 
 @app.command()
-def plugins() -> None:
+def plugins(as_json: bool = json_option) -> None:
     """List the loaded plugins with their versions, and those that failed."""
-    from .plugins import default_registry
-
-    try:
-        registry = default_registry()
-    except AuralFxError as error:
-        fail(error)
-    rows = []
+    registry = _registry()
+    records = []
     for record in registry.plugins:
-        status = "disabled" if record.disabled else (f"failed: {record.error}" if record.error else "ok")
-        rows.append((record.name, record.version, str(len(record.effects)), status))
-    out.print(_table(("plugin", "version", "effects", "status"), rows))
+        status = "disabled" if record.disabled else ("failed" if record.error else "ok")
+        records.append({"name": record.name, "version": record.version, "effects": list(record.effects),
+                        "status": status, "error": record.error})
+    if as_json:
+        _print_json(records)
+        return
+    rows = [(r["name"], r["version"], str(len(r["effects"])), f"failed: {r['error']}" if r["error"] else r["status"])
+            for r in records]
+    _print_table(("plugin", "version", "effects", "status"), rows)
+
+
+@app.command()
+def presets(as_json: bool = json_option) -> None:
+    """List the presets shipped with aural-fx (run one by name: aural-fx run NAME INPUT)."""
+    from .preset_library import shipped_presets
+
+    found = shipped_presets()
+    if as_json:
+        _print_json([{"name": p.name, "title": p.title, "summary": p.summary, "path": str(p.path)} for p in found])
+        return
+    _print_table(("preset", "title", "summary"), [(p.name, p.title, p.summary) for p in found])
 
 
 # -- data and judging ----------------------------------------------------------------------
@@ -464,14 +517,10 @@ def main(args: list[str] | None = None) -> None:
 
 
 def _quiet_teardown() -> None:
-    """Silence stderr for interpreter shutdown: VST3 plugins built with DPF (zam-plugins)
-    print reference-count warnings when they are destroyed, after aural-fx has finished."""
-    if _debug():
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
+    """Silence stderr for interpreter shutdown (see ``external.quiet_teardown``)."""
+    from .external import quiet_teardown
+
+    quiet_teardown()
 
 
 if __name__ == "__main__":

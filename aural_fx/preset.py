@@ -26,6 +26,7 @@ import binascii
 import enum
 import math
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "load_preset",
     "preset_from_text",
     "read_preset_text",
+    "resolve_preset",
     "parse_preset",
     "graph_from_document",
     "preset_document",
@@ -80,7 +82,7 @@ def load_preset(
             VST3 paths may load from.
         registry: effects to build from (default: every installed plugin).
     """
-    path = Path(path)
+    path = resolve_preset(path)
     return preset_from_text(
         read_preset_text(path),
         source=str(path),
@@ -91,17 +93,45 @@ def load_preset(
     )
 
 
-def read_preset_text(path: str | Path) -> str:
-    """A preset file's text; a missing, folder or unreadable path raises ``PresetError``."""
+AUDIO_SIGNATURES = (b"RIFF", b"RIFX", b"fLaC", b"OggS", b"ID3", b"FORM", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa")
+"""How wav, flac, ogg, mp3 and aiff files begin: such a file given as the preset is a mistake."""
+
+
+def resolve_preset(path: str | Path) -> Path:
+    """``path`` itself, or, when no such file exists and it is a bare name
+    (``phone-to-studio``), the shipped preset of that name."""
     path = Path(path)
-    if not path.exists():
-        raise PresetError(f"{path}: preset not found")
-    if path.is_dir():
-        raise PresetError(f"{path}: is a folder, not a preset file")
+    if path.exists() or len(path.parts) != 1 or path.suffix:
+        return path
+    from .preset_library import shipped_preset
+
+    return shipped_preset(str(path))
+
+
+def read_preset_text(path: str | Path) -> str:
+    """A preset file's text; a missing, folder, special, unreadable or audio file raises
+    ``PresetError``."""
+    path = Path(path)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PresetError(f"{path}: cannot read preset: {error}") from None
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise PresetError(f"{path}: preset not found") from None
+    except OSError as error:
+        raise PresetError(f"{path}: cannot read preset: {error.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise PresetError(f"{path}: is a folder, not a preset file")
+    if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
+        raise PresetError(f"{path}: not a regular file, so not a preset")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise PresetError(f"{path}: cannot read preset: {error.strerror}") from None
+    if data.startswith(AUDIO_SIGNATURES):
+        raise PresetError(f"{path}: is an audio file, not a preset: the preset comes first (aural-fx run PRESET INPUT...)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PresetError(f"{path}: cannot read preset: not UTF-8 text ({error.reason} at byte {error.start})") from None
 
 
 def preset_from_text(
@@ -201,7 +231,7 @@ class _Builder:
         kind = kinds[0]
         for key in item:
             if key not in NODE_KEYS[kind]:
-                raise self.fail(f"{where}.{key}", f"unknown key for a {kind} node{suggest(str(key), NODE_KEYS[kind])}")
+                raise self.fail(f"{where}.{key}", f"unknown key for {'an' if kind[0] in 'aeiou' else 'a'} {kind} node{suggest(str(key), NODE_KEYS[kind])}")
         if kind == "chain":
             return Chain(self.nodes(item["chain"], f"{where}.chain"))
         if kind == "mix":

@@ -41,9 +41,9 @@ class GraphSpec:
         cls, preset: str | Path, overrides: dict[str, Any] | None = None, allowed_plugin_dirs=(), limit: bool = False
     ) -> "GraphSpec":
         """The spec of the preset file ``preset`` (read now; a bad path raises ``PresetError``)."""
-        from ..preset import read_preset_text
+        from ..preset import read_preset_text, resolve_preset
 
-        preset = Path(preset)
+        preset = resolve_preset(preset)
         text = read_preset_text(preset)
         return cls(
             text,
