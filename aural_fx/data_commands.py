@@ -15,18 +15,6 @@ from .errors import AuralFxError
 
 __all__ = ["make_pairs", "evaluate", "spectrogram", "register"]
 
-_NEEDS_DATA = "needs the 'data' extra: pip install 'aural-fx[data]'"
-
-
-def _require(module: str, command: str) -> None:
-    import importlib.util
-
-    from .cli import fail
-
-    if importlib.util.find_spec(module) is None:
-        fail(AuralFxError(f"aural-fx {command} {_NEEDS_DATA} (missing module '{module}')"))
-
-
 def make_pairs(
     clean_dir: Path = typer.Argument(..., help="Folder of clean audio (searched recursively).", metavar="CLEAN_DIR"),
     out_dir: Path = typer.Argument(..., help="Where clean/, degraded/ and pairs.json go.", metavar="OUT_DIR"),
@@ -64,7 +52,6 @@ def evaluate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the mean row."),
 ) -> None:
     """Score each estimate against its reference (aligned first) and print a table."""
-    _require("pesq", "evaluate")
     from .cli import fail, out
     from .evaluation.compare import DEFAULT_METRICS, METRICS, check_metric_names, evaluate_folders, mean_scores
     from .files import atomic_write

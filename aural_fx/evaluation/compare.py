@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aural_fx.errors import AudioError, ParameterError
+from aural_fx.extras import require
 from aural_fx.formats import audio_files
 from aural_fx.training.alignment import delay_of, shift
 from aural_fx.training.signals import read_audio, resample
@@ -33,6 +34,8 @@ class Metric:
     unit: str
     higher_is_better: bool
     compute: Callable[[np.ndarray, np.ndarray, int, float], "float | dict[str, float]"]
+    needs: tuple[str, ...] = ()
+    """Optional modules it needs (see ``aural_fx.extras``)."""
 
 
 METRICS: dict[str, Metric] = {
@@ -40,9 +43,9 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("si_sdr", "SI-SDR", "dB", True, lambda e, r, rate, cut: metrics.si_sdr(e, r)),
         Metric("snr", "SNR", "dB", True, lambda e, r, rate, cut: metrics.snr(e, r)),
-        Metric("pesq", "PESQ", "MOS", True, lambda e, r, rate, cut: metrics.pesq_wb(e, r, rate)),
-        Metric("stoi", "STOI", "", True, lambda e, r, rate, cut: metrics.stoi(e, r, rate)),
-        Metric("dnsmos", "DNSMOS", "MOS", True, lambda e, r, rate, cut: metrics.dnsmos(e, rate)),
+        Metric("pesq", "PESQ", "MOS", True, lambda e, r, rate, cut: metrics.pesq_wb(e, r, rate), ("pesq",)),
+        Metric("stoi", "STOI", "", True, lambda e, r, rate, cut: metrics.stoi(e, r, rate), ("pystoi",)),
+        Metric("dnsmos", "DNSMOS", "MOS", True, lambda e, r, rate, cut: metrics.dnsmos(e, rate), ("speechmos", "onnxruntime")),
         Metric("lsd", "LSD", "", False, lambda e, r, rate, cut: metrics.lsd(e, r, rate)),
         Metric("lsd_hf", "LSD-HF", "", False, lambda e, r, rate, cut: metrics.lsd(e, r, rate, above_hz=cut)),
         Metric("balance", "3oct dB", "dB", False, lambda e, r, rate, cut: metrics.third_octave_distance(e, r, rate)),
@@ -83,6 +86,7 @@ def check_metric_names(names: Iterable[str]) -> list[str]:
     for name in names:
         if name not in METRICS:
             raise ParameterError(f"--metrics: unknown metric '{name}' (valid: {', '.join(METRICS)})")
+        require(METRICS[name].needs, f"metric '{name}'")
     return names
 
 

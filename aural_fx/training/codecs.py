@@ -13,7 +13,10 @@ from aural_fx.errors import ProcessingError
 
 from .signals import resample
 
-__all__ = ["encode_decode"]
+__all__ = ["PEDALBOARD_CODECS", "encode_decode"]
+
+PEDALBOARD_CODECS = ("mp3", "gsm")
+"""Codecs pedalboard runs itself; the others need PyAV (the 'data' extra)."""
 
 _AV = {
     # codec: (encoder, container, rates it accepts (the best is used), sample format)

@@ -79,6 +79,10 @@ class Degradation:
     def __init__(self, params: DegradationParams) -> None:
         self.params = params
 
+    def needs(self) -> tuple[str, ...]:
+        """Optional modules this step needs with its parameters (see ``aural_fx.extras``)."""
+        return ()
+
     def __call__(self, audio: np.ndarray, rate: int, context: Context) -> np.ndarray:
         """Apply with probability ``probability``; ``audio`` is ``(channels, samples)``."""
         if context.rng.uniform() >= self.params.probability:
@@ -199,17 +203,28 @@ class Reverb(Degradation):
         rt60: Span = Field([0.2, 0.8], description="Reverberation time in seconds, or [low, high].")
         room: list[Span] = Field([[3.0, 10.0], [3.0, 8.0], [2.4, 3.5]], description="Room width, depth, height in metres (each a number or [low, high]).")
         distance: Span = Field([0.5, 3.0], description="Source-microphone distance in metres.")
+        folder: Optional[Path] = Field(None, description="Folder of measured impulse responses (e.g. the corpus's ir/room), drawn with probability real_share instead of a simulated room.")
+        real_share: float = Field(0.5, ge=0, le=1, description="Chance of a measured impulse response from folder (when folder is given).")
         _rt = field_validator("rt60")(lambda v: _check_span(v, 0.05, 3.0))
         _distance = field_validator("distance")(lambda v: _check_span(v, 0.1, 20.0))
+
+    def needs(self) -> tuple[str, ...]:
+        return () if self.params.folder is not None and self.params.real_share >= 1 else ("pyroomacoustics",)
 
     def apply(self, audio, rate, context):
         from scipy.signal import fftconvolve
 
-        from .room import room_impulse_response
-
         rng = context.rng
-        size = [float(draw(side, rng)) for side in self.params.room]
-        response = room_impulse_response(rate, size, float(draw(self.params.rt60, rng)), float(draw(self.params.distance, rng)), rng)
+        if self.params.folder is not None and rng.uniform() < self.params.real_share:
+            files = audio_files(self.params.folder)
+            if not files:
+                raise AudioError(f"{self.params.folder}: no impulse responses (audio files) for reverb")
+            response = read_mono(files[int(rng.integers(len(files)))], rate).astype(np.float64)
+        else:
+            from .room import room_impulse_response
+
+            size = [float(draw(side, rng)) for side in self.params.room]
+            response = room_impulse_response(rate, size, float(draw(self.params.rt60, rng)), float(draw(self.params.distance, rng)), rng)
         start = int(np.argmax(np.abs(response)))  # direct sound: keep the pair aligned
         wet = fftconvolve(audio, response[np.newaxis, start:], axes=1)[:, : audio.shape[1]]
         return wet.astype(np.float32)
@@ -284,6 +299,12 @@ class Codec(Degradation):
 
         _bitrate = field_validator("bitrate_kbps")(lambda v: _check_span(v, 4.0, 512.0))
         _quality = field_validator("mp3_quality")(lambda v: _check_span(v, 0.0, 10.0))
+
+    def needs(self) -> tuple[str, ...]:
+        from .codecs import PEDALBOARD_CODECS
+
+        codecs = [self.params.codec] if isinstance(self.params.codec, str) else self.params.codec
+        return ("av",) if any(c not in PEDALBOARD_CODECS for c in codecs) else ()
 
     def apply(self, audio, rate, context):
         from .codecs import encode_decode

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from aural_fx.errors import ParameterError, PresetError, suggest
+from aural_fx.extras import require
 from aural_fx.params import validate
 from aural_fx.preset import parse_yaml
 
@@ -154,7 +155,9 @@ def _steps(items: Any, key: str, source: str, base_dir: Path | None) -> list[Deg
         if base_dir is not None and isinstance(params.get("folder"), str):
             params = {**params, "folder": str((base_dir / params["folder"]).resolve())}
         try:
-            steps.append(cls(validate(cls.Params, params, prefix=f"{where}.params.")))
+            step = cls(validate(cls.Params, params, prefix=f"{where}.params."))
+            require(step.needs(), f"{source}: {where}: degradation '{name}'")
         except ParameterError as error:
             raise PresetError(f"{source}: {error}") from None
+        steps.append(step)
     return steps
