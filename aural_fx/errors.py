@@ -14,6 +14,7 @@ __all__ = [
     "PresetError",
     "PluginError",
     "AudioError",
+    "OptionError",
     "ProcessingError",
     "suggest",
     "first_line",
@@ -38,6 +39,11 @@ class PluginError(AuralFxError):
 
 class AudioError(AuralFxError):
     """Audio input is unusable (wrong shape, unreadable file, ...)."""
+
+
+class OptionError(AudioError):
+    """An output option (``--format``, ``--bit-depth``, ``--quality``, ``--engine``) that
+    does not fit: the command line's exit code 2, like other usage errors."""
 
 
 class ProcessingError(AuralFxError):

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile
 from pedalboard.io import AudioFile
 
-from .errors import AudioError, first_line
+from .errors import AudioError, OptionError, first_line
 
 __all__ = [
     "READABLE",
@@ -103,7 +103,7 @@ def output_format(target: Path, requested: str | None, input_format: str) -> Out
     """The format to write ``target`` in: ``requested``, else the one its extension names,
     else (for a name without extension, such as ``/dev/null``) the input's."""
     if requested is not None and requested not in FORMATS:
-        raise AudioError(f"--format: unknown format '{requested}'; choose {_choices(FORMATS)}")
+        raise OptionError(f"--format: unknown format '{requested}'; choose {_choices(FORMATS)}")
     named = format_of(target)
     if target.suffix and named is None:
         if requested is None:
@@ -246,13 +246,13 @@ def open_writer(
             f"{num_channels}; use --channels or another --format"
         )
     if bit_depth is not None and fmt.lossy:
-        raise AudioError(f"--bit-depth: {fmt.name} is compressed and has no bit depth")
+        raise OptionError(f"--bit-depth: {fmt.name} is compressed and has no bit depth")
     if bit_depth is not None and bit_depth not in fmt.bit_depths:
-        raise AudioError(
+        raise OptionError(
             f"--bit-depth: {fmt.name} stores {_choices(fmt.bit_depths)}, not {bit_depth}"
         )
     if quality is not None and not fmt.quality_hint:
-        raise AudioError(f"--quality: {fmt.name} has no quality setting")
+        raise OptionError(f"--quality: {fmt.name} has no quality setting")
     if not handle.seekable():
         if fmt.name in ("wav", "aiff"):
             raise AudioError(
@@ -270,5 +270,5 @@ def open_writer(
     except ValueError as error:
         reason = first_line(error).split(": ", 1)[-1]
         if "quality" in reason:
-            raise AudioError(f"--quality: {fmt.name} takes {fmt.quality_hint}, not '{quality}'") from None
+            raise OptionError(f"--quality: {fmt.name} takes {fmt.quality_hint}, not '{quality}'") from None
         raise AudioError(f"{name}: cannot write {fmt.name}: {reason}") from None

@@ -261,18 +261,18 @@ def test_full_disk(tmp_path):
 
 def test_output_names_and_format_options_that_do_not_fit(tmp_path):
     source = tone(tmp_path / "in.wav")
-    cases = [
-        (["-o", tmp_path / "out.m4a"],
+    cases = [  # a value an option cannot take is a usage error (2); a name that does not fit, bad input (3)
+        (["-o", tmp_path / "out.m4a"], BAD_INPUT,
          f"{tmp_path / 'out.m4a'}: unknown output type '.m4a'; use .wav, .flac, .aiff, .ogg or .mp3, or --format"),
-        (["-o", tmp_path / "o.flac", "--bit-depth", "32"], "--bit-depth: flac stores 16 or 24, not 32"),
-        (["-o", tmp_path / "o.mp3", "--bit-depth", "24"], "--bit-depth: mp3 is compressed and has no bit depth"),
-        (["-o", tmp_path / "o.wav", "--quality", "V2"], "--quality: wav has no quality setting"),
-        (["-o", tmp_path / "o.mp3", "--quality", "V12"],
+        (["-o", tmp_path / "o.flac", "--bit-depth", "32"], USAGE, "--bit-depth: flac stores 16 or 24, not 32"),
+        (["-o", tmp_path / "o.mp3", "--bit-depth", "24"], USAGE, "--bit-depth: mp3 is compressed and has no bit depth"),
+        (["-o", tmp_path / "o.wav", "--quality", "V2"], USAGE, "--quality: wav has no quality setting"),
+        (["-o", tmp_path / "o.mp3", "--quality", "V12"], USAGE,
          "--quality: mp3 takes V0 (best) to V9 (smallest), or a bitrate in kbps: 32 to 320, not 'V12'"),
-        (["-o", tmp_path / "o.wav", "--format", "flac"], f"{tmp_path / 'o.wav'}: the name says wav but --format is flac"),
+        (["-o", tmp_path / "o.wav", "--format", "flac"], BAD_INPUT, f"{tmp_path / 'o.wav'}: the name says wav but --format is flac"),
     ]
-    for extra, message in cases:
-        assert_refused(["run", VOICE, source, *extra], BAD_INPUT, message, tmp_path, [source])
+    for extra, code, message in cases:
+        assert_refused(["run", VOICE, source, *extra], code, message, tmp_path, [source])
 
 
 def test_stereo_cannot_become_mp3_with_eight_channels(tmp_path):

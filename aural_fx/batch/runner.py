@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audio import partial_files
-from ..errors import AudioError
+from ..errors import AudioError, OptionError
 from ..formats import FORMATS, format_of, open_writer
 from .inputs import find_inputs, output_paths
 from .manifest import FileOutcome, FileRecord, Manifest
@@ -111,9 +111,9 @@ def run_batch(
     file is processed), and ``KeyboardInterrupt`` after cleaning up when interrupted.
     """
     if engine not in ENGINES:
-        raise AudioError(f"--engine: unknown engine '{engine}'; choose local or ray")
+        raise OptionError(f"--engine: unknown engine '{engine}'; choose local or ray")
     if format is not None and format not in FORMATS:
-        raise AudioError(f"--format: unknown format '{format}'; choose {', '.join(FORMATS)}")
+        raise OptionError(f"--format: unknown format '{format}'; choose {', '.join(FORMATS)}")
     started = time.monotonic()
     out_dir = Path(out_dir)
     items = find_inputs(inputs, exclude=out_dir)
