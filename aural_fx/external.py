@@ -9,7 +9,9 @@ misspelt one). A plugin that only accepts mono runs as one instance per channel.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import math
 import os
 import sys
@@ -90,7 +92,30 @@ def find_vst3(
     return path
 
 
+def quiet_teardown() -> None:
+    """Silence stderr for the rest of the interpreter's life: VST3 plugins built with DPF
+    (Debian's zam-plugins) print reference-count warnings ("DPF warning: asked to delete
+    component ...") when they are destroyed at exit, after the program's own work is done.
+    ``AURAL_FX_DEBUG`` keeps stderr open."""
+    if os.environ.get("AURAL_FX_DEBUG"):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def _quiet_teardown_at_exit() -> None:
+    atexit.register(quiet_teardown)  # registered first, so it runs after the others
+
+
 def _load(path: Path, plugin_name: str | None) -> pedalboard.ExternalPlugin:
+    _quiet_teardown_at_exit()
     try:
         return pedalboard.load_plugin(str(path), plugin_name=plugin_name)
     except (ImportError, RuntimeError, ValueError) as error:

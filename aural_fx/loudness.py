@@ -85,14 +85,18 @@ def integrated_loudness(blocks: Iterable[np.ndarray], sample_rate: float, num_ch
     return meter.integrated
 
 
-def file_loudness(path: str | Path) -> float:
-    """Integrated loudness of an audio file, read in blocks, in LUFS."""
+def file_loudness(path: str | Path, spans: list[tuple[float, float]] | None = None) -> float:
+    """Integrated loudness of an audio file (or of its ``spans``, ``(start, end)`` seconds,
+    measured as one), read in blocks, in LUFS."""
     from pedalboard.io import AudioFile
 
     with AudioFile(str(path)) as reader:
         meter = LoudnessMeter(reader.samplerate, reader.num_channels)
-        while reader.tell() < reader.frames:
-            meter.add(reader.read(1 << 18))
+        for start, end in spans or [(0.0, reader.frames / reader.samplerate)]:
+            reader.seek(min(reader.frames, int(start * reader.samplerate)))
+            stop = min(reader.frames, int(end * reader.samplerate))
+            while reader.tell() < stop:
+                meter.add(reader.read(min(1 << 18, stop - reader.tell())))
     return meter.integrated
 
 

@@ -3,7 +3,9 @@
 Every plugin package, the built-in ``aural_fx_plugins`` included, is found through the
 ``aural_fx`` entry-point group and registers effects with a ``register`` callback. A plugin
 that fails to import or to register is reported and skipped; two plugins registering the
-same effect name is an error naming both. ``AURAL_FX_DISABLE_PLUGINS=a,b`` blocks plugins.
+same effect name is an error naming both. ``AURAL_FX_DISABLE_PLUGINS=a,b`` blocks plugins
+(they are listed as disabled); ``AURAL_FX_ONLY_PLUGINS=a,b`` loads only those entry points
+and ignores every other installed one (a test suite's isolation from the user's plugins).
 Nothing is loaded at import time: the default registry is built on first use.
 """
 
@@ -29,6 +31,7 @@ from .processor import Processor
 __all__ = [
     "ENTRY_POINT_GROUP",
     "DISABLE_ENV",
+    "ONLY_ENV",
     "PluginRecord",
     "Registry",
     "get_plugin_manager",
@@ -41,6 +44,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "aural_fx"
 DISABLE_ENV = "AURAL_FX_DISABLE_PLUGINS"
+ONLY_ENV = "AURAL_FX_ONLY_PLUGINS"
 
 
 @dataclass
@@ -54,8 +58,8 @@ class PluginRecord:
     disabled: bool = False
 
 
-def _disabled() -> set[str]:
-    return {name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()}
+def _names(variable: str) -> set[str]:
+    return {name.strip() for name in os.environ.get(variable, "").split(",") if name.strip()}
 
 
 def get_plugin_manager(
@@ -66,9 +70,11 @@ def get_plugin_manager(
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     records: list[PluginRecord] = []
-    blocked = _disabled()
+    blocked, only = _names(DISABLE_ENV), _names(ONLY_ENV)
     if entry_points_group:
         for entry in sorted(entry_points(group=entry_points_group), key=lambda e: e.name):
+            if only and entry.name not in only:
+                continue
             version = entry.dist.version if entry.dist is not None else ""
             record = PluginRecord(entry.name, version)
             records.append(record)

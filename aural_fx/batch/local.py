@@ -10,8 +10,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
@@ -121,7 +123,8 @@ class _Worker:
     def start(cls, context, spec: GraphSpec, options: OutputOptions, threads: int | None) -> "_Worker":
         ours, theirs = context.Pipe()
         process = context.Process(target=_serve, args=(theirs, spec, options, threads), daemon=True)
-        process.start()
+        with _main_module_hidden():
+            process.start()
         theirs.close()
         return cls(process, ours)
 
@@ -158,3 +161,23 @@ def _quiet_exit() -> None:
     """VST3 plugins built with DPF print reference-count warnings when destroyed at exit."""
     with open(os.devnull, "w") as devnull:
         os.dup2(devnull.fileno(), 2)
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a spawned worker without re-running the caller's script in it: multiprocessing
+    imports ``__main__`` in each child (found through its ``__spec__`` or ``__file__``), so a
+    script that calls ``run_batch`` at top level, without ``if __name__ == "__main__":``,
+    would call it again in every worker. The workers need nothing from it."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {name: main.__dict__[name] for name in ("__spec__", "__file__") if name in main.__dict__}
+    main.__spec__ = None
+    main.__dict__.pop("__file__", None)
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)

@@ -11,7 +11,7 @@ import numpy as np
 from aural_fx.files import atomic_write
 from aural_fx.training.signals import read_audio
 
-__all__ = ["plot_spectrograms", "spectrogram_db"]
+__all__ = ["panel_title", "plot_spectrograms", "spectrogram_db"]
 
 DYNAMIC_RANGE_DB = 100.0
 
@@ -25,6 +25,12 @@ def spectrogram_db(audio: np.ndarray, rate: int, window_seconds: float = 0.04) -
     size = int(2 ** np.round(np.log2(max(64, window_seconds * rate))))
     frequencies, times, power = spectrogram(mono, rate, window="hann", nperseg=min(size, mono.size), noverlap=min(size, mono.size) * 3 // 4, mode="psd")
     return times, frequencies, 10 * np.log10(power + 1e-20)
+
+
+def panel_title(path: Path, rate: float) -> str:
+    """A panel's title: the file with its folder (when it has one) and its sample rate."""
+    label = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+    return f"{label}\n{rate / 1000:g} kHz"
 
 
 def plot_spectrograms(paths: Sequence[Path], output: Path, titles: Sequence[str] | None = None, max_hz: float | None = None) -> Path:
@@ -47,13 +53,13 @@ def plot_spectrograms(paths: Sequence[Path], output: Path, titles: Sequence[str]
     image = None
     for index, (axis, (path, rate, times, frequencies, power)) in enumerate(zip(axes[0], panels)):
         image = axis.pcolormesh(times, frequencies, power, shading="auto", cmap="magma", vmin=top - DYNAMIC_RANGE_DB, vmax=top, rasterized=True)
-        axis.set_title(titles[index] if titles else f"{path.parent.name}/{path.name}\n{rate / 1000:g} kHz", fontsize=10)
+        axis.set_title(titles[index] if titles else panel_title(path, rate), fontsize=10)
         axis.set_xlabel("Time (s)")
         axis.set_ylim(0, ceiling)
     axes[0][0].set_ylabel("Frequency (Hz)")
     axes[0][0].yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     colour_bar = figure.colorbar(image, ax=axes[0].tolist(), pad=0.015)
     colour_bar.set_label("Power (dB)")
-    atomic_write(output, lambda stream: figure.savefig(stream, format="png", dpi=110), "plot")
+    atomic_write(output, lambda stream: figure.savefig(stream, format="png", dpi=110, bbox_inches="tight", pad_inches=0.1), "plot")
     pyplot.close(figure)
     return output

@@ -23,7 +23,7 @@ from aural_fx.errors import ProcessingError
 from .curve import Curve, design_curve
 from .filters import FftConvolver, design_fir, fft_size, fir_latency
 from aural_fx.loudness import file_loudness, integrated_loudness, k_weighting_power
-from .spectrum import GRID, Segment, Spectrum, array_spectrum, file_spectrum, parse_segments
+from .spectrum import GRID, Segment, Spectrum, array_spectrum, cut_segments, file_spectrum, parse_segments
 
 __all__ = ["EqMatch"]
 
@@ -85,14 +85,17 @@ class EqMatch(Processor):
     def learn(self, audio: np.ndarray, sample_rate: float) -> Curve:
         """Learn the curve from the reference and ``audio`` ``(channels, samples)``."""
         audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+        segments = self._segments("segment")
         return self._learn(
-            lambda: array_spectrum(audio, sample_rate, self._segments("segment"), self.channels, "input"),
-            lambda: integrated_loudness([audio], sample_rate, audio.shape[0]),
+            lambda: array_spectrum(audio, sample_rate, segments, self.channels, "input"),
+            lambda: integrated_loudness(list(cut_segments(audio, sample_rate, segments, "input")) if segments else [audio],
+                                        sample_rate, audio.shape[0]),
         )
 
     def learn_file(self, path: str | Path) -> Curve:  # type: ignore[override]
         """Learn the curve from the reference and the audio file at ``path``, streaming."""
-        return self._learn(lambda: file_spectrum(path, self._segments("segment"), self.channels), lambda: file_loudness(path))
+        segments = self._segments("segment")
+        return self._learn(lambda: file_spectrum(path, segments, self.channels), lambda: file_loudness(path, segments))
 
     def _segments(self, name: str) -> list[Segment] | None:
         return parse_segments(getattr(self, name), name)
@@ -111,7 +114,8 @@ class EqMatch(Processor):
         )
         gain = 0.0
         if self.match_loudness:
-            gain = file_loudness(self.reference) - (input_loudness() + _loudness_change(curve, current))
+            # the same parts of both as the spectra: the segments, where they are given
+            gain = file_loudness(reference_path, reference_segments) - (input_loudness() + _loudness_change(curve, current))
         self._params.curve = curve.to_rows()
         self._params.gain_db = float(np.clip(gain, -60, 60))
         self._learned_spectra = (reference, current)

@@ -29,6 +29,7 @@ __all__ = [
     "parse_segments",
     "file_spectrum",
     "array_spectrum",
+    "cut_segments",
     "smooth",
     "CHANNEL_MODES",
 ]
@@ -220,8 +221,13 @@ def _spectrum(blocks: Iterable[np.ndarray], sample_rate: float, mode: str, where
     if mode not in CHANNEL_MODES:
         raise ParameterError(f"channels: must be one of {', '.join(CHANNEL_MODES)}, got '{mode}'")
     accumulator = _Accumulator(sample_rate, mode)
+    framed = False
     for frames in _frames(blocks, accumulator.size):
         accumulator.add(frames)
+        framed = True
+    if not framed:  # shorter than half a frame: nothing to measure, silent or not
+        seconds = accumulator.size / 2 / sample_rate
+        raise AudioError(f"{where} is too short to analyse: at least {seconds:.2f} s of audio are needed")
     return accumulator.result(where)
 
 
@@ -230,7 +236,7 @@ def array_spectrum(
 ) -> Spectrum:
     """Long-term spectrum of ``(channels, samples)`` audio, or of its ``segments``."""
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-    pieces = [audio] if segments is None else _cut(audio, sample_rate, segments, where)
+    pieces = [audio] if segments is None else cut_segments(audio, sample_rate, segments, where)
     blocks = (piece[:, start : start + CHUNK] for piece in pieces for start in range(0, piece.shape[1], CHUNK))
     return _spectrum(blocks, sample_rate, mode, f"{where}:")
 
@@ -244,7 +250,8 @@ def _spans(segments: list[Segment] | None, length: float, where: str) -> list[Se
     return [(start, min(end, length)) for start, end in segments or [(0.0, length)]]
 
 
-def _cut(audio: np.ndarray, sample_rate: float, segments: list[Segment], where: str) -> Iterator[np.ndarray]:
+def cut_segments(audio: np.ndarray, sample_rate: float, segments: list[Segment], where: str) -> Iterator[np.ndarray]:
+    """The parts of ``audio`` that ``segments`` select (clipped to its length)."""
     for start, end in _spans(segments, audio.shape[1] / sample_rate, where):
         yield audio[:, int(start * sample_rate) : int(end * sample_rate)]
 
