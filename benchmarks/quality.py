@@ -127,13 +127,16 @@ def music_scores(output: np.ndarray, clean: np.ndarray, cutoff: float) -> dict[s
             "3rd-oct dB": metrics.third_octave_distance(e, r, RATE)}
 
 
-def benchmark_clips(corpus: Path, kind: str, count: int) -> list[tuple[str, Path]]:
-    """``count`` clips of the benchmark set, spread evenly over its sources."""
+def benchmark_clips(corpus: Path, kind: str, count: int, real: bool | None = None) -> list[tuple[str, Path]]:
+    """``count`` clips of the benchmark set, spread evenly over its voices or sources;
+    ``real`` True takes only real recordings, False only synthetic (TTS) voices."""
     with open(corpus / "manifest.csv") as handle:
         rows = [r for r in csv.DictReader(handle) if r["set"] == "benchmark" and r["kind"] == kind]
+    if real is not None:
+        rows = [r for r in rows if (r.get("synthetic", "False") == "True") != real]
     by_source: dict[str, list[dict]] = {}
     for row in rows:
-        by_source.setdefault(row["source"], []).append(row)
+        by_source.setdefault(row.get("voice") or row["source"], []).append(row)
     each = -(-count // max(1, len(by_source)))
     picked = []
     for source in sorted(by_source):
@@ -143,26 +146,47 @@ def benchmark_clips(corpus: Path, kind: str, count: int) -> list[tuple[str, Path
     return picked[:count]
 
 
-def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int, preset_kinds: tuple[str, ...] = ("speech", "music")) -> dict:
+def real_speech_conditions(noise_folder: Path) -> dict[str, str]:
+    """The real-speech benchmark's conditions: real recorded noise (the benchmark split's
+    noise loops, never trained on) at 0-15 dB, a phone call with real noise, MP3 128 kbps."""
+    folder = noise_folder.resolve()
+    conditions = {f"real noise {snr} dB": f"""
+degrade:
+  - degradation: noise
+    params: {{kind: folder, folder: {folder}, snr_db: {snr}}}
+""" for snr in (0, 5, 10, 15)}
+    conditions["phone (real noise)"] = SPEECH_CONDITIONS["phone"].replace(
+        "params: {kind: [pink, babble], snr_db: [10, 20]}", f"params: {{kind: folder, folder: {folder}, snr_db: [10, 20]}}")
+    conditions["MP3 128 kbps"] = MUSIC_CONDITIONS["MP3 128 kbps"]
+    return conditions
+
+
+def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int, preset_kinds: tuple[str, ...] = ("speech", "music"),
+        real_speech: bool = False) -> dict:
     systems = dict(PEERS)
     systems.update({f"aural-fx {p.stem}": preset_system(p) for p in presets})
     conditions: list[tuple[str, str, Callable]] = []
     voices = sorted((corpus / "validation" / "speech").rglob("*.flac"))[::10]  # babble: other people
-    for name, body in SPEECH_CONDITIONS.items():
+    speech_conditions = real_speech_conditions(corpus / "benchmark" / "noise") if real_speech else SPEECH_CONDITIONS
+    for name, body in speech_conditions.items():
         conditions.append(("speech", name, _recipe_degrader(recipe(body), voices)))
-    for kind in ("speech", "music"):
+    for kind in ("speech",) if real_speech else ("speech", "music"):
         for low in LOW_RATES:
             conditions.append((kind, f"{low / 1000:g} kHz", _low_rate_degrader(low)))
-    for name, body in MUSIC_CONDITIONS.items():
-        conditions.append(("music", name, _recipe_degrader(recipe(body), [])))
-    conditions += [("speech", "clean", lambda clean, seed: clean), ("music", "clean", lambda clean, seed: clean)]
+    if not real_speech:
+        for name, body in MUSIC_CONDITIONS.items():
+            conditions.append(("music", name, _recipe_degrader(recipe(body), [])))
+    conditions += [("speech", "clean", lambda clean, seed: clean)]
+    if not real_speech:
+        conditions += [("music", "clean", lambda clean, seed: clean)]
 
-    clips = {"speech": benchmark_clips(corpus, "speech", speech_count), "music": benchmark_clips(corpus, "music", music_count)}
+    clips = {"speech": benchmark_clips(corpus, "speech", speech_count, real=True if real_speech else None),
+             "music": [] if real_speech else benchmark_clips(corpus, "music", music_count)}
     results: dict = {}
     seconds: dict[str, float] = {name: 0.0 for name in systems}
     audio_seconds: dict[str, float] = {name: 0.0 for name in systems}
     for kind, condition, degrade in conditions:
-        cutoff = float(condition.split()[0]) * 500 if condition.endswith("kHz") else 16000.0  # the low rate's Nyquist
+        cutoff = float(condition.split()[0]) * 500 if condition.endswith(" kHz") else 16000.0  # the low rate's Nyquist
         for clip_name, path in clips[kind]:
             clean, _ = read_audio(path, RATE)
             clean = clean.mean(axis=0, keepdims=True)
@@ -174,7 +198,7 @@ def run(corpus: Path, presets: list[Path], speech_count: int, music_count: int, 
                 output = function(degraded)
                 seconds[system] += time.perf_counter() - start
                 audio_seconds[system] += clean.shape[1] / RATE
-                with_dnsmos = not condition.endswith("kHz")  # DNSMOS judges noise; bandwidth is LSD's
+                with_dnsmos = not condition.endswith(" kHz")  # DNSMOS judges noise; bandwidth is LSD's
                 scores = speech_scores(output, clean, with_dnsmos) if kind == "speech" else music_scores(output, clean, cutoff)
                 table = results.setdefault(kind, {}).setdefault(condition, {}).setdefault(system, {})
                 for key, value in scores.items():
@@ -197,9 +221,16 @@ def _low_rate_degrader(low: int):
 
 
 def markdown(report: dict) -> str:
+    real = report.get("real_speech", False)
     lines = [
-        "# Quality benchmark: pass-through and peers",
+        "# Quality benchmark on real speech: pass-through and peers" if real else "# Quality benchmark: pass-through and peers",
         "",
+        *([
+            "Real voices only (the corpus's benchmark voices: real recordings that pass its clean-target",
+            "thresholds, tools/corpus/README.md), real recorded noise from the benchmark split's noise loops",
+            "(never in training) at 0-15 dB, a phone chain with that noise, low rates, MP3 128 kbps and clean.",
+            "",
+        ] if real else []),
         f"`{report.get('command', 'python3 benchmarks/quality.py --corpus data/corpus')}` on {report['date']} ({report['machine']}), one thread.",
         f"Benchmark set: {len(report['clips']['speech'])} speech clips and {len(report['clips']['music'])} music clips",
         "from the corpus's benchmark split (tools/corpus; no speaker or piece of it is in training or validation),",
@@ -235,10 +266,13 @@ def main() -> None:
     parser.add_argument("--preset-kind", choices=["speech", "music", "all"], default="all", help="Run the presets on this kind of clip only.")
     parser.add_argument("--speech-clips", type=int, default=10)
     parser.add_argument("--music-clips", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "quality")
+    parser.add_argument("--real-speech", action="store_true", help="The real-speech benchmark (real voices and noises); writes quality_real.*")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    args.out = args.out or HERE / "results" / ("quality_real" if args.real_speech else "quality")
     kinds = ("speech", "music") if args.preset_kind == "all" else (args.preset_kind,)
-    report = run(args.corpus, args.preset, args.speech_clips, args.music_clips, kinds)
+    report = run(args.corpus, args.preset, args.speech_clips, args.music_clips, kinds, args.real_speech)
+    report["real_speech"] = args.real_speech
     report.update(command=" ".join(["python3 benchmarks/quality.py", *map(shlex.quote, sys.argv[1:])]),
                   date=date.today().isoformat(), machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

