@@ -63,7 +63,11 @@ def batch(
     Every file is recorded in DIR/aural-fx-batch.jsonl (output, status, error, duration, time, checksum); running the same command again skips what is done. A bad file is recorded as failed and the batch goes on.
     """
     from .batch import OutputCollision, run_batch
-    from .cli import _overrides, _report, _say, _warn, fail, out, usage_error
+    from .terminal import fail, out, usage_error
+    from .terminal import overrides as _overrides
+    from .terminal import report as _report
+    from .terminal import say as _say
+    from .terminal import warn as _warn
     from .errors import AuralFxError
 
     if ray_address is not None and engine is not Engine.ray:

@@ -1,7 +1,5 @@
-"""The ``aural-fx`` command line; the only place that formats errors for a terminal.
-
-Exit codes: 0 success, 2 usage error, 3 bad input (audio file, preset, parameter, plugin,
-output path), 4 processing failure (an effect failed, the disk filled up), 130 interrupted.
+"""The ``aural-fx`` command line: the application, ``run`` and the inspection commands.
+Errors are formatted for a terminal only here and in ``terminal`` (exit codes there).
 """
 
 from __future__ import annotations
@@ -17,15 +15,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress, TaskID
 from rich.table import Table
 from rich.text import Text
 
@@ -33,13 +23,29 @@ from typer import Abort
 
 try:  # typer 0.2x bundles its own copy of click
     from typer._click.exceptions import ClickException, UsageError
-    from typer._click.globals import get_current_context
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import get_current_context
     from click.exceptions import ClickException, UsageError
 
 from . import __version__
-from .errors import AuralFxError, OptionError, ProcessingError
+from .errors import AuralFxError
+from .terminal import (  # noqa: F401  (fail, out, report_file, progress_bar: the API plugins' commands use)
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROGRESS_MIN_SECONDS,
+    err,
+    fail,
+    out,
+    progress_bar,
+    report_file,
+    usage_error,
+)
+from .terminal import debug_enabled as _debug
+from .terminal import exit_code as _exit_code
+from .terminal import overrides as _overrides
+from .terminal import report as _report
+from .terminal import say as _say
 from .options import (
     BitDepth,
     Format,
@@ -52,15 +58,6 @@ from .options import (
     set_option,
 )
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_BAD_INPUT = 3
-EXIT_PROCESSING = 4
-EXIT_INTERRUPTED = 130
-
-PROGRESS_MIN_SECONDS = 5.0
-"""Files shorter than this (in audio time) get no progress bar."""
-
 _held_until_exit: list[object] = []
 """Graphs that ran, kept alive until interpreter exit: VST3 plugins built with DPF print
 warnings when destroyed, and stderr is only silenced at teardown (``_quiet_teardown``)."""
@@ -72,47 +69,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-
-def usage_error(message: str) -> UsageError:
-    """A usage problem found after parsing (exit code 2), for the command being run; raise it."""
-    return UsageError(message, ctx=get_current_context(silent=True))
-
-
-def _debug() -> bool:
-    return bool(os.environ.get("AURAL_FX_DEBUG"))
-
-
-def _exit_code(error: AuralFxError) -> int:
-    if isinstance(error, OptionError):
-        return EXIT_USAGE
-    return EXIT_PROCESSING if isinstance(error, ProcessingError) else EXIT_BAD_INPUT
-
-
-def _say(label: str, style: str, message: str) -> None:
-    """One line on stderr: a coloured label, then the message as plain text."""
-    err.print(Text.assemble((label, style), f" {message}" if message else ""))
-
-
-def _report(error: AuralFxError) -> int:
-    """Print one error line (or re-raise under ``--debug``); return its exit code."""
-    if _debug():
-        raise error
-    _say("error:", "bold red", str(error))
-    return _exit_code(error)
-
-
-def fail(error: AuralFxError) -> None:
-    """Report ``error`` in one line and exit with its code (for commands, plugins' too)."""
-    raise typer.Exit(_report(error))
-
-
-def _warn(message: str) -> None:
-    _say("warning:", "bold yellow", message)
-
-
 def _version(value: bool) -> None:
     if value:
         out.print(Text(f"aural-fx {__version__}"))
@@ -139,22 +95,6 @@ def _effect_names(incomplete: str) -> list[str]:
 
 
 # -- run -----------------------------------------------------------------------------------
-def _overrides(pairs: list[str]) -> dict[str, object]:
-    """``["chain.1.params.ratio=4"]`` -> ``{"chain.1.params.ratio": 4}`` (values as YAML)."""
-    import yaml
-
-    overrides: dict[str, object] = {}
-    for pair in pairs:
-        key, equals, text = pair.partition("=")
-        if not equals or not key:
-            raise usage_error(f"--set: expected PATH=VALUE, e.g. chain.1.params.ratio=4, got '{pair}'")
-        try:
-            overrides[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            raise usage_error(f"--set {key}: cannot read the value '{text}'") from None
-    return overrides
-
-
 def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Path | None, fmt: Format | None) -> list[Path]:
     if output is not None and (len(inputs) > 1 or out_dir is not None):
         raise usage_error("--output takes one input and no --out-dir; for several inputs use --out-dir")
@@ -170,21 +110,6 @@ def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Pat
             raise usage_error(f"{seen[target]} and {source} would both be written to {target}")
         seen[target] = source
     return targets
-
-
-def progress_bar(transient: bool = False) -> Progress:
-    """A rich progress display on stdout: description, bar, percentage, elapsed and eta
-    (a context manager; commands of plugins use it too)."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=out,
-        transient=transient,
-    )
 
 
 def run_training(train: Callable[..., dict], options) -> dict:
@@ -257,14 +182,6 @@ def _is_stdout(target: Path) -> bool:
     except (OSError, ValueError):
         return False
     return not stat.S_ISREG(named.st_mode) and (named.st_dev, named.st_ino) == (ours.st_dev, ours.st_ino)
-
-
-def report_file(result, quiet: bool, notes: Console = out) -> None:
-    """Print a processed file's warnings (repaired input, clipping) and its 'wrote' line."""
-    for warning in result.warnings():
-        _warn(warning)
-    if not quiet:
-        notes.print(Text(f"wrote {result.output}"))
 
 
 @app.command()

@@ -24,7 +24,7 @@ def make_pairs(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
     """Build degraded/clean training pairs from a folder of clean audio with a RECIPE."""
-    from .cli import fail, out
+    from .terminal import fail, out
     from .training.pairs import make_pairs as build
     from .training.recipe import load_recipe
 
@@ -52,7 +52,7 @@ def evaluate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the mean row."),
 ) -> None:
     """Score each estimate against its reference (aligned first) and print a table."""
-    from .cli import fail, out
+    from .terminal import fail, out
     from .evaluation.compare import DEFAULT_METRICS, METRICS, check_metric_names, evaluate_folders, mean_scores
     from .files import atomic_write
 
@@ -94,7 +94,7 @@ def spectrogram(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing PNG."),
 ) -> None:
     """Draw side-by-side spectrograms of IN files on one colour scale (PNG)."""
-    from .cli import fail, out
+    from .terminal import fail, out
     from .evaluation.spectrogram import plot_spectrograms
 
     try:
