@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from .terminal import (  # noqa: F401  (fail, out, report_file, progress_bar: th
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     PROGRESS_MIN_SECONDS,
     err,
@@ -409,8 +411,19 @@ def _usage_line(error: UsageError) -> str:
     return f"{message} (see '{command} --help')"
 
 
+_terminated: list[bool] = []
+"""Set when SIGTERM arrived (click turns every KeyboardInterrupt into Abort)."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM becomes an interrupt, so that it cleans up like Ctrl-C."""
+    _terminated.append(True)
+    raise KeyboardInterrupt
+
+
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     _plugin_commands()
     try:
         code = app(args=args, standalone_mode=False, prog_name="aural-fx")
@@ -427,7 +440,10 @@ def main(args: list[str] | None = None) -> None:
         code = error.exit_code
     except (Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
-    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this exit code
+    if _terminated:
+        code = EXIT_TERMINATED
+        _say("terminated", "bold red", "")
+    elif code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this exit code
         _say("interrupted", "bold red", "")
     _quiet_teardown()
     sys.exit(code if isinstance(code, int) else EXIT_OK)

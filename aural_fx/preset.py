@@ -35,6 +35,7 @@ import numpy as np
 import pedalboard
 import yaml
 
+from .bounded_yaml import load_yaml
 from .errors import ParameterError, PluginError, PresetError, suggest
 from .external import ExternalPlugin, find_vst3, inside, standard_vst3_dirs
 from .files import atomic_write
@@ -161,14 +162,9 @@ def preset_from_text(
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    """``yaml.safe_load``; a syntax error becomes a PresetError naming ``source`` and the line."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PresetError(f"{source}: invalid YAML{where}: {problem}") from None
+    """``yaml.safe_load`` within bounds (``bounded_yaml``); a syntax error or a document out
+    of bounds becomes a PresetError naming ``source`` (and the line)."""
+    return load_yaml(text, source)
 
 
 def parse_preset(text: str, source: str = "<preset>") -> dict[str, Any]:

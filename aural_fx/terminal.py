@@ -3,7 +3,8 @@ exit codes, progress bars, ``--set`` values. The CLI modules (``cli``, ``batch_c
 ``data_commands``) and plugins' commands share them from here.
 
 Exit codes: 0 success, 2 usage error, 3 bad input (audio file, preset, parameter, plugin,
-output path), 4 processing failure (an effect failed, the disk filled up), 130 interrupted.
+output path), 4 processing failure (an effect failed, the disk filled up), 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM; cleaned up the same way).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from .errors import AuralFxError, OptionError, ProcessingError
 
-__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_BAD_INPUT", "EXIT_PROCESSING", "EXIT_INTERRUPTED", "PROGRESS_MIN_SECONDS",
+__all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_BAD_INPUT", "EXIT_PROCESSING", "EXIT_INTERRUPTED", "EXIT_TERMINATED", "PROGRESS_MIN_SECONDS",
            "out", "err", "usage_error", "debug_enabled", "exit_code", "say", "report", "fail", "warn", "overrides",
            "progress_bar", "report_file"]
 
@@ -40,6 +41,8 @@ EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_PROCESSING = 4
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""128 + SIGTERM, as a shell reports a process ended by it."""
 
 PROGRESS_MIN_SECONDS = 5.0
 """Files shorter than this (in audio time) get no progress bar."""
@@ -87,7 +90,7 @@ def warn(message: str) -> None:
 
 def overrides(pairs: list[str]) -> dict[str, object]:
     """``["chain.1.params.ratio=4"]`` -> ``{"chain.1.params.ratio": 4}`` (values as YAML)."""
-    import yaml
+    from .bounded_yaml import load_yaml
 
     overrides: dict[str, object] = {}
     for pair in pairs:
@@ -95,8 +98,8 @@ def overrides(pairs: list[str]) -> dict[str, object]:
         if not equals or not key:
             raise usage_error(f"--set: expected PATH=VALUE, e.g. chain.1.params.ratio=4, got '{pair}'")
         try:
-            overrides[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
+            overrides[key.strip()] = load_yaml(text, f"--set {key}") if text.strip() else ""
+        except AuralFxError:
             raise usage_error(f"--set {key}: cannot read the value '{text}'") from None
     return overrides
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from ..errors import AuralFxError
+from ..external import quiet_teardown
 from .worker import GraphSpec, GraphWorker, OutputOptions, Task, TaskEvents
 
 __all__ = ["run_local"]
@@ -122,7 +123,7 @@ class _Worker:
     @classmethod
     def start(cls, context, spec: GraphSpec, options: OutputOptions, threads: int | None) -> "_Worker":
         ours, theirs = context.Pipe()
-        process = context.Process(target=_serve, args=(theirs, spec, options, threads), daemon=True)
+        process = context.Process(target=_serve, args=(theirs, spec, options, threads, os.getpid()), daemon=True)
         with _main_module_hidden():
             process.start()
         theirs.close()
@@ -143,9 +144,25 @@ class _Worker:
             self.process.join()
 
 
-def _serve(connection: Connection, spec: GraphSpec, options: OutputOptions, threads: int | None) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel sends this process SIGKILL when its parent (the batch driver) dies,
+    even of SIGKILL, so no worker outlives a crashed batch and writes files nobody records."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pipe's EOF still ends the worker
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _serve(connection: Connection, spec: GraphSpec, options: OutputOptions, threads: int | None, parent: int) -> None:
     """A worker process: build the graph, then process tasks until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and SIGTERM are the driver's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         worker = GraphWorker(spec, options, threads)
     except AuralFxError as error:
@@ -154,13 +171,7 @@ def _serve(connection: Connection, spec: GraphSpec, options: OutputOptions, thre
     connection.send(("ready", None))
     while (task := connection.recv()) is not None:
         connection.send(("done", worker.process(task)))
-    _quiet_exit()
-
-
-def _quiet_exit() -> None:
-    """VST3 plugins built with DPF print reference-count warnings when destroyed at exit."""
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
+    quiet_teardown()
 
 
 @contextmanager
