@@ -13,7 +13,7 @@ from .node import Node
 from .params import Params, ParamInfo, describe, validate
 from .processor import Processor
 
-__all__ = ["Effect", "deferred_processor", "effect_of_processor"]
+__all__ = ["Effect", "deferred_processor", "effect_of_processor", "looks_like_file"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,12 @@ class Effect:
         """Parameters holding file paths (resolved against a preset's folder)."""
         return [info.name for info in self.parameters if info.is_path]
 
+    @property
+    def file_or_name_parameters(self) -> list[str]:
+        """Parameters holding a shipped name or a file path (a value that looks like a file,
+        ``looks_like_file``, is resolved against a preset's folder)."""
+        return [info.name for info in self.parameters if info.file_or_name]
+
 
 def _values(values: Params) -> dict[str, Any]:
     return {k: getattr(values, k) for k in type(values).model_fields}
@@ -96,3 +102,8 @@ def deferred_processor(target: str, params: type[Params], name: str, summary: st
         return cls(**_values(values))
 
     return Effect(name=name, summary=summary, params=params, build=build)
+
+
+def looks_like_file(value: str) -> bool:
+    """Whether a name-or-file value is a file path: it has a folder part or an extension."""
+    return "/" in value or "\\" in value or "." in value.rsplit("/", 1)[-1]

@@ -21,6 +21,7 @@ from .errors import AudioError, OptionError, first_line
 
 __all__ = [
     "READABLE",
+    "open_audio",
     "OutputFormat",
     "FORMATS",
     "BIT_DEPTHS",
@@ -272,3 +273,15 @@ def open_writer(
         if "quality" in reason:
             raise OptionError(f"--quality: {fmt.name} takes {fmt.quality_hint}, not '{quality}'") from None
         raise AudioError(f"{name}: cannot write {fmt.name}: {reason}") from None
+
+
+def open_audio(path: str | Path) -> AudioFile:
+    """``pedalboard.io.AudioFile`` for reading ``path``. A name that is not valid UTF-8 (a
+    Latin-1 ``caf\xe9.wav``, which Python holds with surrogate escapes) cannot be handed to
+    pedalboard as text, so such a file is opened here and read through its file object."""
+    name = os.fspath(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return AudioFile(open(name, "rb"))
+    return AudioFile(name)

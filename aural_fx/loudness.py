@@ -88,9 +88,9 @@ def integrated_loudness(blocks: Iterable[np.ndarray], sample_rate: float, num_ch
 def file_loudness(path: str | Path, spans: list[tuple[float, float]] | None = None) -> float:
     """Integrated loudness of an audio file (or of its ``spans``, ``(start, end)`` seconds,
     measured as one), read in blocks, in LUFS."""
-    from pedalboard.io import AudioFile
+    from aural_fx.formats import open_audio
 
-    with AudioFile(str(path)) as reader:
+    with open_audio(path) as reader:
         meter = LoudnessMeter(reader.samplerate, reader.num_channels)
         for start, end in spans or [(0.0, reader.frames / reader.samplerate)]:
             reader.seek(min(reader.frames, int(start * reader.samplerate)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import ParameterError, suggest
 
@@ -21,9 +21,26 @@ __all__ = ["Params", "param", "ParamInfo", "describe", "validate", "format_valid
 
 
 class Params(BaseModel):
-    """Base of every effect's parameter model."""
+    """Base of every effect's parameter model. A boolean is not a number: ``ratio: yes``
+    is refused (pydantic would take it as 1.0)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if not _admits_bool(annotation):
+                raise ValueError(f"got the boolean {str(value).lower()}, but this parameter is not a yes/no switch")
+        return value
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type takes booleans (bool itself, Any, or a union with either)."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_admits_bool(arg) for arg in get_args(annotation))
 
 
 def param(
@@ -35,8 +52,12 @@ def param(
     gt: float | None = None,
     lt: float | None = None,
     unit: str = "",
+    file_or_name: bool = False,
 ) -> Any:
-    """Declare a parameter field with its range, unit and one-line description."""
+    """Declare a parameter field with its range, unit and one-line description.
+    ``file_or_name``: a text value that names something shipped or a file; when it looks like
+    a file (a folder part or an extension), presets resolve it against their own folder."""
+    extra = {**({"unit": unit} if unit else {}), **({"file_or_name": True} if file_or_name else {})}
     return Field(
         default,
         ge=ge,
@@ -44,7 +65,7 @@ def param(
         gt=gt,
         lt=lt,
         description=description,
-        json_schema_extra={"unit": unit} if unit else None,
+        json_schema_extra=extra or None,
     )
 
 
@@ -60,6 +81,7 @@ class ParamInfo:
     unit: str
     description: str
     is_path: bool
+    file_or_name: bool = False
 
 
 def _type_name(annotation: Any) -> str:
@@ -105,6 +127,7 @@ def describe(model: type[BaseModel]) -> list[ParamInfo]:
                 unit=str(extra.get("unit", "")),
                 description=field.description or "",
                 is_path=_is_path(field.annotation),
+                file_or_name=bool(extra.get("file_or_name")),
             )
         )
     return infos

@@ -39,6 +39,7 @@ from .bounded_yaml import load_yaml
 from .errors import ParameterError, PluginError, PresetError, suggest
 from .external import ExternalPlugin, find_vst3, inside, standard_vst3_dirs
 from .files import atomic_write
+from .effect import looks_like_file
 from .graph import Chain, Mix
 from .plugins import Registry, default_registry
 from .processor import Processor
@@ -182,8 +183,10 @@ def apply_override(document: dict[str, Any], dotted: str, value: Any) -> None:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         where = ".".join(parts[: i + 1])
+        if isinstance(node, dict) and part not in node and part.isascii() and part.isdigit() and int(part) in node:
+            part = int(part)  # a YAML key written as a number
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
                 raise PresetError(f"{where}: no item {part} (the list has {len(node)})")
             if last:
                 node[int(part)] = value
@@ -251,6 +254,9 @@ class _Builder:
         for key in effect.path_parameters:
             if isinstance(values.get(key), str):
                 values[key] = _resolve(values[key], self.base_dir)
+        for key in effect.file_or_name_parameters:
+            if isinstance(values.get(key), str) and looks_like_file(values[key]):
+                values[key] = str(_resolve(values[key], self.base_dir))
         return effect.create(prefix=f"{where}.params.", **values)
 
     def vst3(self, item: dict[str, Any], params: dict[str, Any], where: str) -> ExternalPlugin:
@@ -264,8 +270,11 @@ class _Builder:
             except (binascii.Error, ValueError):
                 raise self.fail(f"{where}.state", "must be base64 text of the plugin state") from None
         try:
+            plugin_name = item.get("plugin_name")
+            if plugin_name is not None and not isinstance(plugin_name, str):
+                raise self.fail(f"{where}.plugin_name", f"must be the name of a plugin in the bundle (text), got {plugin_name!r}")
             path = find_vst3(target, base_dir=self.base_dir, allowed_dirs=self.allowed)
-            plugin = ExternalPlugin(path, state=state, plugin_name=item.get("plugin_name"))
+            plugin = ExternalPlugin(path, state=state, plugin_name=plugin_name)
         except PluginError as error:
             raise self.fail(f"{where}.vst3", str(error)) from None
         for key, value in params.items():
@@ -393,11 +402,13 @@ class _Saver:
             raise PresetError(
                 f"cannot save {node!r}: its effect is not registered (register it in a plugin)"
             )
-        paths = set(effect.path_parameters)
+        paths, files_or_names = set(effect.path_parameters), set(effect.file_or_name_parameters)
         params = {}
         for name in effect.params.model_fields:
             value = node.parameters[name] if isinstance(node, Processor) else getattr(node, name)
             if name in paths and value is not None:
+                value = _relative(Path(value), self.base_dir)
+            elif name in files_or_names and isinstance(value, str) and looks_like_file(value):
                 value = _relative(Path(value), self.base_dir)
             params[name] = _clean(value)
         return {"effect": effect.name, "params": params}

@@ -139,3 +139,30 @@ def pink_noise(seconds: float, rate: int = 48000, seed: int = 1) -> np.ndarray:
     spectrum[0] = 0
     audio = np.fft.irfft(spectrum, n)
     return (audio / np.std(audio) * 0.1).astype(np.float32)[np.newaxis]
+
+
+
+def _keep_vst3_plugins_until_exit() -> None:
+    """VST3 plugins built with DPF (zam-plugins) print reference-count warnings when they are
+    destroyed. Tests drop many; pytest would replay the warnings printed between tests at the
+    end of the run. The real loader is wrapped so that every instance lives until interpreter
+    exit, where aural-fx's exit hook (``external.quiet_teardown``) silences them."""
+    import atexit
+
+    import pedalboard
+
+    from aural_fx.external import quiet_teardown
+
+    real_load = pedalboard.load_plugin
+    kept: list[object] = []
+
+    def load_and_keep(*args, **kwargs):
+        plugin = real_load(*args, **kwargs)
+        kept.append(plugin)
+        return plugin
+
+    pedalboard.load_plugin = load_and_keep
+    atexit.register(quiet_teardown)
+
+
+_keep_vst3_plugins_until_exit()

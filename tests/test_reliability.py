@@ -156,3 +156,83 @@ def test_batch_workers_die_with_a_killed_driver_and_resume_finishes_each_file_on
     names = sorted(Path(r["input"]).name for r in records if r["status"] == "done")
     assert names == sorted(f"take{i}.wav" for i in range(6))  # each file once
     assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == sorted(f"take{i}.wav" for i in range(6))
+
+
+# -- values, paths and model files ---------------------------------------------------------------
+@pytest.mark.parametrize("text, message", [
+    ("  - effect: compressor\n    params: {ratio: yes}\n", "chain[0].params.ratio: got the boolean true, but this parameter is not a yes/no switch"),
+    ("  - effect: gain\n    params: {gain_db: false}\n", "chain[0].params.gain_db: got the boolean false, but this parameter is not a yes/no switch"),
+    ("  - vst3: ZamCompX2\n    plugin_name: [1]\n", "chain[0].plugin_name: must be the name of a plugin in the bundle (text), got [1]"),
+    ("  - effect: eq_match\n    params: {reference: nothere.wav}\n", "eq_match.reference: {folder}/nothere.wav: reference file not found"),
+])
+def test_bad_values_are_refused_by_validate(tmp_path, text, message):
+    preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n" + text)
+    done = run_cli("validate", preset)
+    assert (done.returncode, done.stderr) == (3, f"error: {preset}: {message.format(folder=tmp_path)}\n")
+
+
+def test_a_real_switch_still_takes_yes(tmp_path):
+    soundfile.write(tmp_path / "ref.wav", pink_noise(1.0).T, 48000)
+    preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: eq_match\n    params: {reference: ref.wav, match_loudness: yes}\n")
+    assert run_cli("validate", preset).returncode == 0
+
+
+@pytest.mark.parametrize("override, message", [
+    ("chain.².params.ratio=3", "chain.²: no item ² (the list has 1)"),
+    ("7.x=3", "7: is a value, cannot set 'x' inside it"),
+    ("8.x=3", "8: no such key"),
+])
+def test_set_paths_that_do_not_exist(tmp_path, override, message):
+    preset = write_preset(tmp_path, "aural_fx: 1\n7: seven\nchain:\n  - effect: gain\n")
+    done = run_cli("validate", preset, "--set", override)
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"error: {preset}: ") and message in done.stderr and "Traceback" not in done.stderr
+
+
+def _model_file(path: Path, **config_changes) -> Path:
+    import json as json_
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(ROOT / "aural_fx_plugins/enhance/models/speech.safetensors"), "pt") as handle:
+        metadata, tensors = handle.metadata(), {k: handle.get_tensor(k) for k in handle.keys()}
+    config = json_.loads(metadata["config"])
+    config.update(config_changes)
+    save_file(tensors, str(path), metadata={**metadata, "config": json_.dumps(config_changes.get("raw", config))})
+    return path
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"raw": "big"}, "its metadata 'config' must be a mapping, got str"),
+    ({"sample_rate": 10**9}, "its config 'sample_rate' is out of range (at most 1,048,576)"),
+    ({"widths": [16, 24, 32, 48, 600000], "bottleneck": 900000}, "its config asks for 43,336,402,075,240 parameters (at most 50,000,000)"),
+])
+def test_model_files_that_ask_too_much_are_refused_before_allocating(tmp_path, changes, message):
+    (tmp_path / "models").mkdir()
+    model = _model_file(tmp_path / "models" / "m.safetensors", **changes)
+    preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: enhance\n    params: {model: models/m.safetensors}\n")
+    done = run_cli("validate", preset, cwd=HERE)  # the relative model path is the preset's folder's
+    assert (done.returncode, done.stderr) == (3, f"error: {preset}: enhance.model: {model}: {message}\n")
+
+
+def test_a_relative_model_path_is_taken_from_the_preset_folder(tmp_path):
+    (tmp_path / "models").mkdir()
+    _model_file(tmp_path / "models" / "mine.safetensors")
+    preset = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: enhance\n    params: {model: models/mine.safetensors}\n")
+    assert run_cli("validate", preset, cwd=HERE).returncode == 0
+    graph = aural_fx.load_preset(preset)
+    saved = tmp_path / "again.yaml"
+    aural_fx.save_preset(graph, saved)
+    assert "model: models/mine.safetensors" in saved.read_text()
+
+
+def test_a_file_name_that_is_not_utf8_is_processed(tmp_path):
+    name = os.fsdecode(b"caf\xe9.wav")
+    source = tmp_path / name
+    soundfile.write(os.fsencode(source), pink_noise(0.5).T, 48000)
+    done = subprocess.run([sys.executable, "-m", "aural_fx.cli", "run", str(ROOT / "presets/voice-polish.yaml"), os.fsencode(source)],
+                          capture_output=True)
+    written = tmp_path / os.fsdecode(b"caf\xe9.voice-polish.wav")
+    assert (done.returncode, done.stdout) == (0, b"wrote " + os.fsencode(written) + b"\n"), done.stderr
+    assert soundfile.info(os.fsencode(written)).frames == 24000

@@ -6,12 +6,19 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from aural_fx.errors import ParameterError, suggest
 from aural_fx.weights import load_weights
 
 __all__ = ["ModelStore"]
+
+
+MAX_PARAMETERS = 50_000_000
+"""Largest network (parameters and buffers) a model file may ask for: 200 MB of float32."""
+MAX_CONFIG_NUMBER = 1 << 20
+"""Largest number a model file's config may hold (sizes, rates, channels)."""
 
 
 class ModelStore:
@@ -48,6 +55,22 @@ class ModelStore:
 
     def _load(self, path: str, mtime: int) -> tuple[nn.Module, dict]:
         tensors, metadata = load_weights(path, self.kind)
+        where = f"{self.effect}.model: {path}"
+        config = metadata.get("config", {})
+        if not isinstance(config, dict):
+            raise ParameterError(f"{where}: its metadata 'config' must be a mapping, got {type(config).__name__}")
+        too_big = [k for k, v in config.items() for n in (v if isinstance(v, list) else [v])
+                   if isinstance(n, (int, float)) and not isinstance(n, bool) and abs(n) > MAX_CONFIG_NUMBER]
+        if too_big:
+            raise ParameterError(f"{where}: its config '{too_big[0]}' is out of range (at most {MAX_CONFIG_NUMBER:,})")
+        try:
+            with torch.device("meta"):  # sizes first: nothing is allocated for a file that asks too much
+                shape = self.build(metadata)
+        except (TypeError, ValueError, AttributeError, RuntimeError, KeyError) as error:
+            raise ParameterError(f"{where}: its config does not describe a network ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})") from None
+        count = sum(p.numel() for p in shape.parameters()) + sum(b.numel() for b in shape.buffers())
+        if count > MAX_PARAMETERS:
+            raise ParameterError(f"{where}: its config asks for {count:,} parameters (at most {MAX_PARAMETERS:,})")
         network = self.build(metadata)
         try:
             network.load_state_dict(tensors)

@@ -83,10 +83,10 @@ def band_limit(audio: np.ndarray, rate: int, low_rate: int) -> np.ndarray:
 
 def read_audio(path: str | Path, rate: int | None = None) -> tuple[np.ndarray, int]:
     """``(channels, samples)`` float32 and its rate (resampled to ``rate`` when given)."""
-    from pedalboard.io import AudioFile
+    from aural_fx.formats import open_audio
 
     try:
-        with AudioFile(str(path)) as file:
+        with open_audio(path) as file:
             audio, source_rate = file.read(file.frames), int(file.samplerate)
     except Exception:
         raise AudioError(f"{path}: cannot read audio (not an audio file, or damaged)") from None

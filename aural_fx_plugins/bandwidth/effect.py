@@ -101,9 +101,9 @@ class BandwidthExtension(Processor):
 
     def learn_file(self, path: str | Path) -> int:
         """Find the cutoff from (up to ten minutes of) the file; returns it in Hz."""
-        from pedalboard.io import AudioFile
+        from aural_fx.formats import open_audio
 
-        with AudioFile(str(path)) as reader, reader.resampled_to(float(RATE)) as resampled:
+        with open_audio(path) as reader, reader.resampled_to(float(RATE)) as resampled:
             audio = resampled.read(int(min(resampled.frames, ANALYSIS_SECONDS * RATE)))
         return self.learn(audio, RATE)
 

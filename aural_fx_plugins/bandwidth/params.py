@@ -26,7 +26,7 @@ class BandwidthParams(Params):
     content: Literal["auto", "speech", "music"] = param("auto", description="What the audio is (the network's prior for the missing band); auto lets it judge.")
     amount: float = param(1.0, ge=0, le=1, description="Level of the generated band and the filled holes: 0 adds nothing, 1 full.")
     method: Literal["neural", "dsp"] = param("neural", description="neural: the trained model; dsp: spectral band replication with an envelope estimate.")
-    model: str = param("general", description="A shipped model name or a model file (.safetensors) from 'aural-fx train bandwidth'.")
+    model: str = param("general", file_or_name=True, description="A shipped model name or a model file (.safetensors) from 'aural-fx train bandwidth'.")
     engine: Literal["torch", "onnx"] = param("torch", description="Inference engine of the neural method: torch, or onnxruntime (the 'data' extra).")
 
     @field_validator("cutoff_hz")

@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import field_validator, model_validator
 
 from aural_fx import Params, Processor, param
-from aural_fx.errors import ProcessingError
+from aural_fx.errors import ParameterError, ProcessingError
 
 from .curve import Curve, design_curve
 from .filters import FftConvolver, design_fir, fft_size, fir_latency
@@ -68,6 +68,8 @@ class EqMatch(Processor):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._given_curve = self.curve is not None
+        if self.reference is not None and not self._given_curve and not Path(self.reference).is_file():
+            raise ParameterError(f"{self._owner()}.reference: {self.reference}: reference file not found")
         self._learned_spectra: tuple[Spectrum, Spectrum] | None = None
 
     # -- learning --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pedalboard.io import AudioFile
+from aural_fx.formats import open_audio
 
 from aural_fx.audio import timestamp
 from aural_fx.errors import AudioError, ParameterError
@@ -262,7 +262,7 @@ def file_spectrum(path: str | Path, segments: list[Segment] | None = None, mode:
     if not path.is_file():
         raise AudioError(f"{path}: reference file not found")
     try:
-        reader = AudioFile(str(path))
+        reader = open_audio(path)
     except Exception:
         raise AudioError(f"{path}: cannot read audio (not an audio file, or damaged)") from None
     with reader:
