@@ -118,6 +118,20 @@ def pip_install_into(target: Path, *packages: Path) -> Path:
     return target
 
 
+def slow_batch(folder: Path, files: int, seconds: float, delay: float) -> list[str]:
+    """``folder/lib`` with ``files`` pink-noise takes and ``folder/slow.yaml`` (the faults
+    plugin's ``fault_slow``, ``delay`` s a file); the batch command over them into ``out``."""
+    import soundfile
+
+    (folder / "lib").mkdir()
+    for i in range(files):
+        soundfile.write(folder / "lib" / f"take{i}.wav", pink_noise(seconds, 48000, seed=i).T, 48000)
+    write_preset(folder, f"aural_fx: 1\nchain:\n  - effect: fault_slow\n    params: {{seconds: {delay}}}\n", "slow.yaml")
+    import sys
+
+    return [sys.executable, "-m", "aural_fx.cli", "batch", "slow.yaml", "lib", "--out-dir", "out", "-j", "2"]
+
+
 def write_preset(folder: Path, text: str, name: str = "p.yaml") -> Path:
     path = folder / name
     path.write_text(text)

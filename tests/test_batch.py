@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from aural_fx.batch import (
 from aural_fx.batch.worker import checksum
 from aural_fx.errors import AudioError
 
-from conftest import interruptible, pink_noise, pip_install_into, run_cli, write_preset
+from conftest import interruptible, pink_noise, pip_install_into, run_cli, slow_batch, write_preset
 
 HERE = Path(__file__).parent
 PRESET = "aural_fx: 1\nchain:\n  - effect: compressor\n    params: {threshold_db: -30, ratio: 4}\n  - effect: gain\n    params: {gain_db: 3}\n"
@@ -248,13 +247,8 @@ def test_a_file_that_kills_every_worker_is_given_up(library, tmp_path, faults_si
 
 
 def test_ctrl_c_exits_130_leaving_only_recorded_outputs(tmp_path, faults_site):
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    for i in range(6):
-        sf.write(lib / f"take{i}.wav", pink_noise(3.0, 48000, seed=i).T, 48000)
-    write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: fault_slow\n    params: {seconds: 0.1}\n", "slow.yaml")
+    command = slow_batch(tmp_path, files=6, seconds=3.0, delay=0.1)
     environment = {**os.environ, "PYTHONPATH": str(faults_site)}
-    command = [sys.executable, "-m", "aural_fx.cli", "batch", "slow.yaml", "lib", "--out-dir", "out", "-j", "2"]
     process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, preexec_fn=interruptible)
     manifest = tmp_path / "out" / "aural-fx-batch.jsonl"

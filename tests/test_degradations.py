@@ -110,6 +110,21 @@ def test_reverb_has_the_asked_decay_and_stays_aligned():
     assert delay_of(run("reverb", bursts, rt60=0.4), bursts, 2000) == 0
 
 
+def test_reverb_draws_measured_impulse_responses_from_a_folder(tmp_path):
+    response = np.zeros(4800, np.float32)
+    response[40], response[40 + 480] = 1.0, 0.5  # the direct sound and one echo 10 ms later
+    soundfile.write(tmp_path / "hall.wav", response, RATE, subtype="FLOAT")
+    clean = speechlike(0.5)
+    wet = run("reverb", clean, folder=tmp_path, real_share=1.0)
+    expected = clean.copy()
+    expected[:, 480:] += 0.5 * clean[:, :-480]
+    np.testing.assert_allclose(wet, expected, atol=1e-5)  # aligned on the direct sound
+    simulated = run("reverb", clean, folder=tmp_path, real_share=0.0, rt60=0.3)
+    assert np.abs(simulated - expected).max() > 0.01
+    assert step("reverb", folder=tmp_path, real_share=1.0).needs() == ()
+    assert step("reverb").needs() == ("pyroomacoustics",)
+
+
 def test_phone_microphone_removes_bass_and_top():
     clean = 0.1 * colored_noise(4 * RATE, "white", np.random.default_rng(0))[np.newaxis]
     phone = run("mic", clean, kind="phone", jitter=0.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from conftest import ROOT, interruptible, pink_noise, pip_install_into, run_cli, write_preset
+from conftest import ROOT, interruptible, pink_noise, pip_install_into, run_cli, slow_batch, write_preset
 
 import aural_fx
 from aural_fx.errors import AuralFxError, PresetError
@@ -129,13 +129,8 @@ def _children_of(pid: int) -> list[int]:
 
 
 def test_batch_workers_die_with_a_killed_driver_and_resume_finishes_each_file_once(tmp_path, faults_site):
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    for i in range(6):
-        soundfile.write(lib / f"take{i}.wav", pink_noise(2.0, 48000, seed=i).T, 48000)
-    write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: fault_slow\n    params: {seconds: 0.2}\n", "slow.yaml")
+    command = slow_batch(tmp_path, files=6, seconds=2.0, delay=0.2)
     env = {**os.environ, "PYTHONPATH": str(faults_site)}
-    command = [sys.executable, "-m", "aural_fx.cli", "batch", "slow.yaml", "lib", "--out-dir", "out", "-j", "2"]
     driver = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               preexec_fn=interruptible)
     manifest = tmp_path / "out" / "aural-fx-batch.jsonl"

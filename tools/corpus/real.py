@@ -316,14 +316,21 @@ def noise_kind(path: Path) -> str:
     return next((kind for kind, pattern in NOISE_KINDS if re.search(pattern, name)), "ambience")
 
 
-def noise_files(cache: Path) -> list[tuple[Path, str, str]]:
-    """``(file, package, licence)`` of every real noise recording."""
+def _recordings(sources: dict, cache: Path) -> list[tuple[Path, str, str]]:
+    """``(file, package, licence)`` of the audio files that ``sources`` (package -> tar
+    members, zip archives and their members, a regex the paths must match) select."""
     found = []
-    for package, (members, archives, keep) in NOISE_SOURCES.items():
+    for package, (members, archives, keep) in sources.items():
         folder = _fetch(package, members, cache, archives)
         if folder:
             licence = licence_of(folder, package)
             found += [(p, package, licence) for p in _audio_under(folder, keep)]
+    return found
+
+
+def noise_files(cache: Path) -> list[tuple[Path, str, str]]:
+    """``(file, package, licence)`` of every real noise recording."""
+    found = _recordings(NOISE_SOURCES, cache)
     folder = _fetch("nexuiz-data", SPEECH_PACKAGES["nexuiz-data"], cache, NEXUIZ_ARCHIVE)
     if folder:
         licence = licence_of(folder, "nexuiz-data")
@@ -410,13 +417,8 @@ def render_impulse_responses(cache: Path, root: Path) -> list[Clip]:
 
 
 def music_files(cache: Path) -> list[tuple[Path, str, str]]:
-    found = []
-    for package, (members, archives, keep) in MUSIC_SOURCES.items():
-        folder = _fetch(package, members, cache, archives)
-        if folder:
-            licence = licence_of(folder, package)
-            found += [(p, package, licence) for p in _audio_under(folder, keep)]
-    return found
+    """``(file, package, licence)`` of every real soundtrack."""
+    return _recordings(MUSIC_SOURCES, cache)
 
 
 def voices_report(voices: Iterable[Voice]) -> list[dict]:
