@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
 from .options import (
@@ -62,6 +61,8 @@ def batch(
 
     Every file is recorded in DIR/aural-fx-batch.jsonl (output, status, error, duration, time, checksum); running the same command again skips what is done. A bad file is recorded as failed and the batch goes on.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     from .batch import OutputCollision, run_batch
     from .terminal import fail, out, usage_error
     from .terminal import overrides as _overrides

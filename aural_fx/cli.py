@@ -12,15 +12,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TaskID
-from rich.table import Table
 from rich.text import Text
 
 from typer import Abort
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 try:  # typer 0.2x bundles its own copy of click
     from typer._click.exceptions import ClickException, UsageError
@@ -256,6 +257,7 @@ def _print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     terminal it fits the terminal; into a pipe or a file (no COLUMNS set) it takes the width
     its text needs, so that columns are not wrapped into narrow strips."""
     from rich.measure import Measurement
+    from rich.table import Table
 
     table = Table(*headers)
     for row in rows:
@@ -424,7 +426,8 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    _plugin_commands()
+    if (sys.argv[1:] if args is None else args) != ["--version"]:  # the version needs no plugin
+        _plugin_commands()
     try:
         code = app(args=args, standalone_mode=False, prog_name="aural-fx")
     except UsageError as error:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from .errors import AuralFxError
@@ -52,6 +51,8 @@ def evaluate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the mean row."),
 ) -> None:
     """Score each estimate against its reference (aligned first) and print a table."""
+    from rich.table import Table
+
     from .terminal import fail, out
     from .evaluation.compare import DEFAULT_METRICS, METRICS, check_metric_names, evaluate_folders, mean_scores
     from .files import atomic_write

@@ -10,17 +10,10 @@ output path), 4 processing failure (an effect failed, the disk filled up), 130 i
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.text import Text
 
 try:  # typer 0.2x bundles its own copy of click
@@ -31,6 +24,9 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import UsageError
 
 from .errors import AuralFxError, OptionError, ProcessingError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["EXIT_OK", "EXIT_USAGE", "EXIT_BAD_INPUT", "EXIT_PROCESSING", "EXIT_INTERRUPTED", "EXIT_TERMINATED", "PROGRESS_MIN_SECONDS",
            "out", "err", "usage_error", "debug_enabled", "exit_code", "say", "report", "fail", "warn", "overrides",
@@ -104,9 +100,11 @@ def overrides(pairs: list[str]) -> dict[str, object]:
     return overrides
 
 
-def progress_bar(transient: bool = False) -> Progress:
+def progress_bar(transient: bool = False) -> "Progress":
     """A rich progress display on stdout: description, bar, percentage, elapsed and eta
     (a context manager; commands of plugins use it too)."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -63,20 +63,27 @@ def main() -> None:
     args = parser.parse_args()
     rows = {}
     with tempfile.TemporaryDirectory() as folder:
-        for name, command in commands(Path(folder)).items():
+        runs: dict[str, list[tuple[float, float]]] = {}
+        listed = commands(Path(folder))
+        environments = {}
+        for name in listed:
             env = dict(os.environ)
             if name.startswith("completion"):
                 env.update(_AURAL_FX_COMPLETE="complete_bash", COMP_WORDS="aural-fx describe enh", COMP_CWORD="2")
-            measure(command, env)  # warm the file cache
-            runs = [measure(command, env) for _ in range(args.runs)]
-            rows[name] = {"seconds": statistics.median(r[0] for r in runs), "peak_mb": statistics.median(r[1] for r in runs)}
+            environments[name] = env
+            measure(listed[name], env)  # warm the file cache
+        for _ in range(args.runs):  # round-robin, so that the machine's drift affects every command alike
+            for name, command in listed.items():
+                runs.setdefault(name, []).append(measure(command, environments[name]))
+        for name, measured in runs.items():
+            rows[name] = {"seconds": statistics.median(r[0] for r in measured), "peak_mb": statistics.median(r[1] for r in measured)}
             print(f"{name}: {rows[name]['seconds']:.3f} s, {rows[name]['peak_mb']:.0f} MB", flush=True)
     base = rows['python -c "import pedalboard"']["seconds"]
     report = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
               "runs": args.runs, "rows": rows}
     lines = ["# Start-up: commands that build no neural effect", "",
              f"`python benchmarks/startup.py --runs {args.runs}` on {report['date']} ({report['machine']}): the median of",
-             f"{args.runs} runs after one warm-up, wall time and peak resident memory of the process, against",
+             f"{args.runs} rounds (each command once a round) after one warm-up, wall time and peak resident memory of the process, against",
              f'`python -c "import pedalboard"` in the same run. Goal: within {GOAL_S} s of it. None of these commands',
              "imports torch, matplotlib, onnxruntime, ray or scipy (tests/test_startup.py asserts it).", "",
              "| command | wall (s) | over `import pedalboard` (s) | peak memory (MB) | within goal |", "|---|---|---|---|---|"]

@@ -8,14 +8,22 @@ from typing import Any
 
 import aural_fx
 
-from .effect import EqMatch
-
 __all__ = ["EqMatch"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EqMatch":  # the DSP loads only when the effect is used
+        from .effect import EqMatch
+
+        return EqMatch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @aural_fx.hookimpl
 def register_effects(register: Callable[[Any], None]) -> None:
-    register(EqMatch)
+    from .params import NAME, SUMMARY, EqMatchParams
+
+    register(aural_fx.deferred_processor("aural_fx_plugins.eq_match.effect:EqMatch", EqMatchParams, NAME, SUMMARY))
 
 
 @aural_fx.hookimpl
