@@ -192,6 +192,8 @@ def _open_input(path: Path, sample_rate: int | None, rate_for: Callable[[float],
     if format_of(path) is None:
         kinds = ", ".join(sorted(READABLE))
         raise AudioError(f"{path}: unsupported file type '{path.suffix}'; aural-fx reads {kinds}")
+    if not os.access(path, os.R_OK):  # one rule with a missing file: bad input, exit 3
+        raise AudioError(f"{path}: cannot read input: permission denied")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: file is empty (0 bytes)")
     check_complete(path)

@@ -39,7 +39,7 @@ def _hours(seconds: float) -> str:
 
 
 def batch(
-    preset: Path = typer.Argument(..., help="The preset (.yaml).", metavar="PRESET", dir_okay=False),
+    preset: Path = typer.Argument(..., help="The preset (.yaml).", metavar="PRESET", dir_okay=False, readable=False),
     inputs: List[str] = typer.Argument(..., help="Audio files, folders (searched recursively) or globs ('lib/**/*.mp3').", metavar="INPUT"),
     out_dir: Path = typer.Option(..., "--out-dir", metavar="DIR", help="Outputs go here, in the inputs' folder layout, with the manifest aural-fx-batch.jsonl.", file_okay=False),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N", min=1, help="Workers (default: every core; with ray, every CPU of the cluster)."),

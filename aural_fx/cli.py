@@ -189,8 +189,8 @@ def _is_stdout(target: Path) -> bool:
 
 @app.command()
 def run(
-    preset: Path = typer.Argument(..., help="The preset (.yaml), or a shipped preset's name (see 'aural-fx presets').", metavar="PRESET", dir_okay=False),
-    inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3).", metavar="INPUT"),
+    preset: Path = typer.Argument(..., help="The preset (.yaml), or a shipped preset's name (see 'aural-fx presets').", metavar="PRESET", dir_okay=False, readable=False),
+    inputs: List[Path] = typer.Argument(..., help="Audio files to process (wav, flac, aiff, ogg, mp3).", metavar="INPUT", readable=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (one input only); - is standard output.", rich_help_panel="Output"),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", metavar="DIR", help="Write outputs into this folder (created if missing).", file_okay=False, rich_help_panel="Output"),
     overrides: List[str] = set_option(),
@@ -321,7 +321,7 @@ def describe(
 
 @app.command()
 def validate(
-    preset: Path = typer.Argument(..., help="The preset (.yaml), or a shipped preset's name.", metavar="PRESET"),
+    preset: Path = typer.Argument(..., help="The preset (.yaml), or a shipped preset's name.", metavar="PRESET", readable=False),
     overrides: List[str] = typer.Option([], "--set", metavar="PATH=VALUE", help="Override a preset value, as in 'run'."),
     allow_plugin_dir: List[Path] = typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Allow VST3 plugins from this folder."),
     as_json: bool = typer.Option(False, "--json", help='Print {"preset", "valid", "nodes" or "error"} as JSON.'),

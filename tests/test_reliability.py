@@ -231,3 +231,18 @@ def test_a_file_name_that_is_not_utf8_is_processed(tmp_path):
     written = tmp_path / os.fsdecode(b"caf\xe9.voice-polish.wav")
     assert (done.returncode, done.stdout) == (0, b"wrote " + os.fsencode(written) + b"\n"), done.stderr
     assert soundfile.info(os.fsencode(written)).frames == 24000
+
+
+def test_an_unreadable_input_is_bad_input_like_a_missing_one(tmp_path):
+    """Exit 3 for both (an unreadable file was a usage error, 2). Root reads every file, so
+    as root the command runs without the capabilities that let it (util-linux setpriv)."""
+    secret = tmp_path / "secret.wav"
+    soundfile.write(secret, pink_noise(0.2).T, 48000)
+    secret.chmod(0)
+    without_override = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    command = [*without_override, sys.executable, "-m", "aural_fx.cli", "run", str(ROOT / "presets/voice-polish.yaml")]
+    unreadable = subprocess.run([*command, str(secret), "-o", str(tmp_path / "out.wav")], capture_output=True, text=True)
+    missing = subprocess.run([*command, str(tmp_path / "none.wav"), "-o", str(tmp_path / "out.wav")], capture_output=True, text=True)
+    assert (unreadable.returncode, unreadable.stderr) == (3, f"error: {secret}: cannot read input: permission denied\n")
+    assert (missing.returncode, missing.stderr) == (3, f"error: {tmp_path / 'none.wav'}: input file not found\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.wav"]

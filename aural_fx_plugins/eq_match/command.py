@@ -24,8 +24,8 @@ def parse_smoothing(text: str) -> float:
 
 
 def match(
-    reference: Path = typer.Argument(..., help="The track whose tonal balance to match.", metavar="REFERENCE"),
-    source: Path = typer.Argument(..., help="The track to correct.", metavar="INPUT"),
+    reference: Path = typer.Argument(..., help="The track whose tonal balance to match.", metavar="REFERENCE", readable=False),
+    source: Path = typer.Argument(..., help="The track to correct.", metavar="INPUT", readable=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (default: INPUT.matched.EXT next to it)."),
     reference_segment: Optional[str] = typer.Option(None, "--reference-segment", metavar="START-END", help="Analyse only this part of the reference, e.g. 1:00-1:30 (several: comma-separated)."),
     segment: Optional[str] = typer.Option(None, "--segment", metavar="START-END", help="Analyse only this part of the input."),
