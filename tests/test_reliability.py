@@ -246,3 +246,22 @@ def test_an_unreadable_input_is_bad_input_like_a_missing_one(tmp_path):
     assert (unreadable.returncode, unreadable.stderr) == (3, f"error: {secret}: cannot read input: permission denied\n")
     assert (missing.returncode, missing.stderr) == (3, f"error: {tmp_path / 'none.wav'}: input file not found\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.wav"]
+
+
+def test_a_second_batch_on_the_same_folder_is_refused_while_the_first_runs(tmp_path, faults_site):
+    command = slow_batch(tmp_path, files=4, seconds=1.0, delay=0.3)
+    env = {**os.environ, "PYTHONPATH": str(faults_site)}
+    first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    manifest = tmp_path / "out" / "aural-fx-batch.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not manifest.exists():
+        time.sleep(0.02)
+    second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert (second.returncode, second.stderr) == (
+        3, f"error: out: another batch is writing into this folder; wait for it to finish, or use another --out-dir\n")
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    records = [json.loads(line) for line in manifest.read_text().splitlines()[1:]]
+    assert sorted(Path(r["input"]).name for r in records) == [f"take{i}.wav" for i in range(4)]  # each once, by the first
+    again = run_cli("batch", "slow.yaml", "lib", "--out-dir", "out", "-j", "2", cwd=tmp_path, env={"PYTHONPATH": str(faults_site)})
+    assert again.returncode == 0 and "4 done before" in again.stdout  # the lock went with the first batch

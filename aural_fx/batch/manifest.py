@@ -74,9 +74,10 @@ def settings_fingerprint(settings: dict[str, Any]) -> str:
 class Manifest:
     """An open manifest: the last record of each input, and appending new ones."""
 
-    def __init__(self, path: Path, latest: dict[str, FileRecord]) -> None:
+    def __init__(self, path: Path, latest: dict[str, FileRecord], lock: int | None = None) -> None:
         self.path = path
         self.latest = latest
+        self._lock = lock
         self._stream = open(path, "a", encoding="utf-8")
 
     @classmethod
@@ -88,22 +89,27 @@ class Manifest:
         """
         path = Path(out_dir) / MANIFEST_NAME
         header = {"aural_fx_batch": FORMAT_VERSION, "fingerprint": settings_fingerprint(settings), "settings": settings}
-        if path.exists() and not restart:
-            old_header, latest = _read(path)
-            if old_header.get("fingerprint") != header["fingerprint"]:
-                raise ManifestError(
-                    f"{path}: written by a batch with other settings (preset, --set or output "
-                    "options); use another --out-dir, or --overwrite to process every file again"
-                )
-            _cut_torn_line(path)
-            return cls(path, latest)
+        lock = _lock_folder(Path(out_dir))
         try:
-            temporary = path.with_name(f".{path.name}.new")
-            temporary.write_text(json.dumps(header, separators=(",", ":")) + "\n", encoding="utf-8")
-            os.replace(temporary, path)
-        except OSError as error:
-            raise ManifestError(f"{path}: cannot write the manifest: {error.strerror or error}") from None
-        return cls(path, {})
+            if path.exists() and not restart:
+                old_header, latest = _read(path)
+                if old_header.get("fingerprint") != header["fingerprint"]:
+                    raise ManifestError(
+                        f"{path}: written by a batch with other settings (preset, --set or output "
+                        "options); use another --out-dir, or --overwrite to process every file again"
+                    )
+                _cut_torn_line(path)
+                return cls(path, latest, lock)
+            try:
+                temporary = path.with_name(f".{path.name}.new")
+                temporary.write_text(json.dumps(header, separators=(",", ":")) + "\n", encoding="utf-8")
+                os.replace(temporary, path)
+            except OSError as error:
+                raise ManifestError(f"{path}: cannot write the manifest: {error.strerror or error}") from None
+            return cls(path, {}, lock)
+        except BaseException:
+            os.close(lock)
+            raise
 
     def append(self, record: FileRecord) -> None:
         """Add ``record`` as one line, on disk before this returns."""
@@ -114,6 +120,9 @@ class Manifest:
 
     def close(self) -> None:
         self._stream.close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the folder's lock
+            self._lock = None
 
     def __enter__(self) -> "Manifest":
         return self
@@ -153,6 +162,22 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, FileRecord]]:
             raise ManifestError(f"{path}: line {number} is not a batch record") from None
         latest[record.input] = record
     return header, latest
+
+
+def _lock_folder(folder: Path) -> int:
+    """An exclusive lock on the output folder itself (``flock`` on its descriptor), held while
+    the batch runs, so that two batches never write into one folder at once; the kernel drops
+    it when the process ends, however it ends."""
+    import fcntl
+
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise ManifestError(f"{folder}: another batch is writing into this folder; wait for it to finish, "
+                            "or use another --out-dir") from None
+    return descriptor
 
 
 def _cut_torn_line(path: Path) -> None:
