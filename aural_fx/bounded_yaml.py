@@ -60,9 +60,6 @@ def _check(root: yaml.Node, source: str) -> None:
         on_path.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in size)
-        for child in _children(node):
-            if id(child) in on_path:
-                raise PresetError(f"{source}: an alias refers to a node that contains it{_where(child)} (a recursive document)")
 
 
 def load_yaml(text: str, source: str) -> Any:

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from . import __version__
 from .errors import AuralFxError
+from .external import quiet_teardown
 from .terminal import (  # noqa: F401  (fail, out, report_file, progress_bar: the API plugins' commands use)
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -63,7 +64,7 @@ from .options import (
 
 _held_until_exit: list[object] = []
 """Graphs that ran, kept alive until interpreter exit: VST3 plugins built with DPF print
-warnings when destroyed, and stderr is only silenced at teardown (``_quiet_teardown``)."""
+warnings when destroyed, and stderr is only silenced at teardown (``external.quiet_teardown``)."""
 
 app = typer.Typer(
     name="aural-fx",
@@ -448,15 +449,8 @@ def main(args: list[str] | None = None) -> None:
         _say("terminated", "bold red", "")
     elif code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this exit code
         _say("interrupted", "bold red", "")
-    _quiet_teardown()
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
-
-
-def _quiet_teardown() -> None:
-    """Silence stderr for interpreter shutdown (see ``external.quiet_teardown``)."""
-    from .external import quiet_teardown
-
     quiet_teardown()
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -51,9 +51,8 @@ def shipped_presets() -> list[ShippedPreset]:
 
 def shipped_preset(name: str) -> Path:
     """The file of the shipped preset ``name`` (``phone-to-studio``)."""
-    stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
-    path = presets_folder() / f"{stem}.yaml"
+    path = presets_folder() / f"{name}.yaml"
     if path.is_file():
         return path
     names = [p.stem for p in sorted(presets_folder().glob("*.yaml"))]
-    raise PresetError(f"{name}: preset not found, neither a file nor a shipped preset{suggest(stem, names)} (see 'aural-fx presets')")
+    raise PresetError(f"{name}: preset not found, neither a file nor a shipped preset{suggest(name, names)} (see 'aural-fx presets')")

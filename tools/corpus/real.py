@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -240,6 +240,24 @@ def assign_splits(voices: list[Voice]) -> None:
         voice.set = voice.set or "train"
 
 
+def _distinct_files(voice: Voice, checksum_of) -> Iterator[tuple[int, Path, str, np.ndarray, int]]:
+    """``(index, path, checksum, audio, rate)`` of each file of a voice whose bytes were not
+    seen before in it (exact duplicates dropped) and that can be read (others are reported)."""
+    seen: set[str] = set()
+    for index, name in enumerate(voice.files):
+        path = Path(name)
+        checksum = checksum_of(path)
+        if checksum is None or checksum in seen:
+            continue
+        seen.add(checksum)
+        try:
+            audio, rate = read_source(path)
+        except Exception as error:
+            print(f"skipped {path}: {error}", flush=True)
+            continue
+        yield index, path, checksum, audio, rate
+
+
 def render_voice(job: tuple[Voice, Path]) -> list[Clip]:
     """Write the clips of each measured file of a voice under ``SET/KIND/VOICE`` (KIND:
     speech, speech-fullband or speech-noisy, as ``measure`` judged); exact duplicates dropped."""
@@ -248,13 +266,11 @@ def render_voice(job: tuple[Voice, Path]) -> list[Clip]:
 
     def render() -> list[Clip]:
         clips: list[Clip] = []
-        seen: set[str] = set()
-        for index, name in enumerate(voice.files):
-            path, found = Path(name), voice.notes.get(name)
-            if found is None or found["checksum"] in seen:
-                continue
-            seen.add(found["checksum"])
-            audio, rate = read_source(path)
+        def measured(path: Path) -> str | None:  # measure() read it already; None: it could not
+            return voice.notes[str(path)]["checksum"] if str(path) in voice.notes else None
+
+        for index, path, _, audio, rate in _distinct_files(voice, measured):
+            found = voice.notes[str(path)]
             kind = found["kind"]
             meta = dict(set=voice.set, kind=kind, package=voice.package, source=f"{voice.name}/{path.name}",
                         licence=voice.licence, voice=voice.name, language=voice.language, sex=voice.sex,
@@ -288,18 +304,7 @@ def render_narrowband(job: tuple[Voice, Path]) -> list[Clip]:
 
     def render() -> list[Clip]:
         clips: list[Clip] = []
-        seen: set[str] = set()
-        for index, name in enumerate(voice.files):
-            path = Path(name)
-            checksum = sha256_of(path)
-            if checksum in seen:
-                continue
-            seen.add(checksum)
-            try:
-                audio, rate = read_source(path)
-            except Exception as error:
-                print(f"skipped {path}: {error}", flush=True)
-                continue
+        for index, path, checksum, audio, rate in _distinct_files(voice, sha256_of):
             floor, gap = noise_floor(audio, rate)
             meta = dict(set=voice.set, kind="narrowband", package=voice.package, source=f"{voice.name}/{path.name}",
                         licence=voice.licence, voice=voice.name, language=voice.language, sex=voice.sex,
