@@ -30,7 +30,7 @@ import numpy as np
 from pedalboard.io import AudioFile
 
 from .errors import AudioError, AuralFxError, ProcessingError, first_line
-from .formats import READABLE, bit_depth_of, check_complete, format_of, open_audio, open_writer, output_format
+from .formats import READABLE, bit_depth_of, format_of, open_audio, open_writer, output_format
 from .graph import walk
 from .node import Node
 from .processor import Processor
@@ -196,9 +196,10 @@ def _open_input(path: Path, sample_rate: int | None, rate_for: Callable[[float],
         raise AudioError(f"{path}: cannot read input: permission denied")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: file is empty (0 bytes)")
-    check_complete(path)
     try:
         reader = open_audio(path)
+    except AudioError:
+        raise
     except Exception as error:  # pedalboard raises ValueError/RuntimeError for bad files
         if "does not seem to contain audio data" in str(error):
             raise AudioError(f"{path}: not a {format_of(path)} file, or damaged beyond reading") from None

@@ -128,32 +128,186 @@ def bit_depth_of(reader: AudioFile) -> str:
     return {"int8": "16", "int16": "16", "int24": "24", "int32": "32"}.get(dtype, "float")
 
 
-# -- truncation ----------------------------------------------------------------------------
-def check_complete(path: Path) -> None:
-    """Refuse a WAV or AIFF file whose audio data is shorter than its header says
-    (pedalboard would read the missing part as silence)."""
+# -- headers against data ------------------------------------------------------------------
+STREAMING_SIZES = (0, 0xFFFFFFFF)
+"""Data sizes a streaming WAV writer leaves when it never goes back to fill them in."""
+
+
+def check_complete(path: Path) -> dict[int, bytes]:
+    """Compare what a WAV, AIFF or FLAC header says with the data the file holds.
+
+    A header that promises more audio than the file holds is refused as truncated
+    (pedalboard would read the missing part as silence). A WAV whose sizes are a streaming
+    writer's placeholders (0 or 0xFFFFFFFF) holds what lies up to the end of the file: the
+    returned overlay (offset -> bytes) corrects its header when the file is read."""
+    size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(12)
         if len(head) < 12:
-            return  # too short to be one: let the decoder say what it is
-        size = path.stat().st_size
+            return {}  # too short to be one: let the decoder say what it is
         if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-            promised = _chunk_size(handle, b"data", "<I", 8)
-        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-            promised = _chunk_size(handle, b"SSND", ">I", 8)
-        else:
+            return _check_wav(path, handle, size)
+        if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            _check_promise(path, _chunk_size(handle, b"SSND", ">I", 8), size)
+        elif head[:4] == b"fLaC":
+            _check_flac(path, handle, size)
+        elif path.suffix.lower() == ".mp3":
+            _check_mp3(path, handle, size)
+    return {}
+
+
+def _check_promise(path: Path, promised: tuple[int, int] | None, size: int) -> None:
+    if promised is not None and promised[0] + promised[1] > size:
+        start, length = promised
+        raise AudioError(f"{path}: file is truncated: its header promises {length} bytes of audio, "
+                         f"the file holds {max(0, size - start)}")
+
+
+def _check_wav(path: Path, handle: BinaryIO, size: int) -> dict[int, bytes]:
+    promised = _chunk_size(handle, b"data", "<I", 8)
+    if promised is None or promised[1] not in STREAMING_SIZES:
+        _check_promise(path, promised, size)
+        return {}
+    start = promised[0]
+    fmt = _chunk_size(handle, b"fmt ", "<I", 8)
+    block = 1
+    if fmt is not None and fmt[1] >= 14:
+        handle.seek(fmt[0] + 12)
+        block = max(1, struct.unpack("<H", handle.read(2))[0])
+    length = (size - start) // block * block
+    if length == 0:
+        raise AudioError(f"{path}: contains no audio (0 samples)")
+    return {start - 4: struct.pack("<I", min(length, 0xFFFFFFFE)), 4: struct.pack("<I", min(size - 8, 0xFFFFFFFE))}
+
+
+def _check_flac(path: Path, handle: BinaryIO, size: int) -> None:
+    handle.seek(4)
+    block = handle.read(4 + 34)
+    if len(block) < 38 or block[0] & 0x7F != 0:
+        return  # no STREAMINFO first: let the decoder say what it is
+    info = block[4:]
+    min_block, max_block = struct.unpack(">HH", info[:4])
+    promised = int.from_bytes(info[10:18], "big") & ((1 << 36) - 1)
+    if promised == 0:
+        return  # "unknown": the decoder reads to the end
+    held = _flac_samples(handle, size, max_block if min_block == max_block else 0)
+    if held is not None and held < promised:
+        raise AudioError(f"{path}: file is truncated: its header promises {promised} samples, the file holds {held}")
+
+
+def _flac_samples(handle: BinaryIO, size: int, fixed_block: int) -> int | None:
+    """Samples up to the end of the last FLAC frame whose header (with its CRC-8) is found in
+    the file's last 1 MiB; ``None`` when none is found there."""
+    tail_start = max(0, size - (1 << 20))
+    handle.seek(tail_start)
+    tail = handle.read()
+    position = len(tail) - 2
+    while True:
+        position = tail.rfind(b"\xff", 0, position + 1)
+        if position < 0:
+            return None
+        found = _flac_frame(tail[position : position + 16], fixed_block)
+        if found is not None:
+            return found
+        position -= 1
+
+
+def _flac_frame(header: bytes, fixed_block: int) -> int | None:
+    """The sample just past a FLAC frame whose header starts ``header``, or ``None`` if it is
+    not a valid frame header."""
+    if len(header) < 6 or header[0] != 0xFF or header[1] & 0xFE != 0xF8 or header[3] & 0x01:
+        return None
+    size_code, rate_code, depth_code = header[2] >> 4, header[2] & 0x0F, (header[3] >> 1) & 0x07
+    if size_code == 0 or rate_code == 15 or depth_code == 3 or header[3] >> 4 > 10:
+        return None
+    first, position = header[4], 5
+    extra = next((n for n in range(7) if not first & (0x80 >> n)), None)  # UTF-8-style count of bytes
+    if extra is None or extra == 1 or extra > 6 and header[1] & 1 == 0:
+        return None
+    number = first & (0x7F >> extra) if extra else first
+    for _ in range(max(0, extra - 1)):
+        if position >= len(header) or header[position] & 0xC0 != 0x80:
+            return None
+        number = number << 6 | header[position] & 0x3F
+        position += 1
+    if size_code == 6:
+        blocksize, position = header[position] + 1 if position < len(header) else 0, position + 1
+    elif size_code == 7:
+        blocksize, position = int.from_bytes(header[position : position + 2], "big") + 1, position + 2
+    else:
+        blocksize = 192 if size_code == 1 else 576 << (size_code - 2) if size_code <= 5 else 256 << (size_code - 8)
+    position += {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
+    if position >= len(header) or _crc8(header[:position]) != header[position]:
+        return None
+    if header[1] & 1:  # variable block size: the number is the first sample
+        return number + blocksize
+    return number * fixed_block + blocksize if fixed_block else None
+
+
+_MP3_BITRATES = {  # kbit/s by (MPEG-1?, layer), index 1..14
+    (True, 1): [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    (True, 2): [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    (True, 3): [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+    (False, 1): [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+    (False, 2): [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+}
+_MP3_BITRATES[(False, 3)] = _MP3_BITRATES[(False, 2)]
+MP3_FRAMES_NEEDED = 3
+"""Consecutive valid MPEG audio frames that make a file MP3 (as decoders that probe, such as
+ffmpeg's, require); a shorter file must be that many frames up to its end."""
+
+
+def _check_mp3(path: Path, handle: BinaryIO, size: int) -> None:
+    """Refuse an .mp3 in which no run of consecutive MPEG audio frames starts (random bytes
+    after a frame sync would otherwise be decoded into noise)."""
+    handle.seek(0)
+    data = handle.read(1 << 17)
+    start = 0
+    if data[:3] == b"ID3" and len(data) >= 10:  # skip an ID3v2 tag (sync-safe size)
+        start = 10 + sum((data[6 + i] & 0x7F) << (7 * (3 - i)) for i in range(4))
+        handle.seek(start)
+        data = handle.read(1 << 17)
+    for position in range(max(0, len(data) - 3)):
+        if data[position] != 0xFF or data[position + 1] & 0xE0 != 0xE0:
+            continue
+        offset, frames = position, 0
+        while frames < MP3_FRAMES_NEEDED:
+            length = _mp3_frame_length(data[offset : offset + 4])
+            if length is None:
+                break
+            frames, offset = frames + 1, offset + length
+            if start + offset >= size:  # the file ends with whole frames
+                return
+            if offset + 4 > len(data):
+                return  # beyond what was read: the run so far is long enough to trust
+        if frames >= MP3_FRAMES_NEEDED:
             return
-    if promised is None:
-        return
-    start, length = promised
-    if length in (0, 0xFFFFFFFF):  # written by a streaming encoder that never went back
-        return
-    if start + length > size:
-        held = max(0, size - start)
-        raise AudioError(
-            f"{path}: file is truncated: its header promises {length} bytes of audio, "
-            f"the file holds {held}"
-        )
+    raise AudioError(f"{path}: not a mp3 file, or damaged beyond reading (no run of valid MPEG audio frames)")
+
+
+def _mp3_frame_length(header: bytes) -> int | None:
+    """Bytes in the MPEG audio frame whose 4-byte header is ``header``; ``None`` if invalid."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = (header[1] >> 3) & 3, (header[1] >> 1) & 3
+    rate_index, bitrate_index, padding = (header[2] >> 2) & 3, header[2] >> 4, (header[2] >> 1) & 1
+    if version == 1 or layer_bits == 0 or rate_index == 3 or bitrate_index in (0, 15):
+        return None
+    mpeg1, layer = version == 3, 4 - layer_bits
+    rate = (44100, 48000, 32000)[rate_index] // {3: 1, 2: 2, 0: 4}[version]
+    bitrate = _MP3_BITRATES[(mpeg1, layer)][bitrate_index - 1] * 1000
+    if layer == 1:
+        return (12 * bitrate // rate + padding) * 4
+    return (144 if mpeg1 or layer == 2 else 72) * bitrate // rate + padding
+
+
+def _crc8(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc << 1 ^ 0x07) & 0xFF if crc & 0x80 else crc << 1 & 0xFF
+    return crc
 
 
 def _chunk_size(handle: BinaryIO, wanted: bytes, layout: str, header: int) -> tuple[int, int] | None:
@@ -168,6 +322,41 @@ def _chunk_size(handle: BinaryIO, wanted: bytes, layout: str, header: int) -> tu
         if raw[:4] == wanted:
             return position + header, length
         position += header + length + (length & 1)
+
+
+class _Overlaid(io.RawIOBase):
+    """A file read with some of its bytes replaced (a corrected header), never written."""
+
+    def __init__(self, name: str, overlay: dict[int, bytes]) -> None:
+        self._file, self._overlay = open(name, "rb"), overlay
+        self.name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def readinto(self, buffer) -> int:
+        start = self._file.tell()
+        data = self._file.read(len(buffer))
+        view = bytearray(data)
+        for offset, patch in self._overlay.items():
+            for i, byte in enumerate(patch):
+                if start <= offset + i < start + len(view):
+                    view[offset + i - start] = byte
+        buffer[: len(view)] = view
+        return len(view)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -276,10 +465,15 @@ def open_writer(
 
 
 def open_audio(path: str | Path) -> AudioFile:
-    """``pedalboard.io.AudioFile`` for reading ``path``. A name that is not valid UTF-8 (a
+    """``pedalboard.io.AudioFile`` for reading ``path``, its header checked against its data
+    first (``check_complete``: a truncated file is refused, streaming placeholders corrected).
+    A name that is not valid UTF-8 (a
     Latin-1 ``caf\xe9.wav``, which Python holds with surrogate escapes) cannot be handed to
     pedalboard as text, so such a file is opened here and read through its file object."""
     name = os.fspath(path)
+    overlay = check_complete(Path(name))
+    if overlay:
+        return AudioFile(io.BufferedReader(_Overlaid(name, overlay)))
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:

@@ -268,3 +268,95 @@ def test_a_second_batch_on_the_same_folder_is_refused_while_the_first_runs(tmp_p
     assert sorted(Path(r["input"]).name for r in records) == [f"take{i}.wav" for i in range(4)]  # each once, by the first
     again = run_cli("batch", "slow.yaml", "lib", "--out-dir", "out", "-j", "2", cwd=tmp_path, env={"PYTHONPATH": str(faults_site)})
     assert again.returncode == 0 and "4 done before" in again.stdout  # the lock went with the first batch
+
+
+# -- headers that lie about the data -----------------------------------------------------------
+def _tone(seconds: float = 1.0, rate: int = 48000) -> np.ndarray:
+    return (0.4 * np.sin(2 * np.pi * 440 * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+
+
+def _wav_with_sizes(path: Path, data_size: int, riff_size: int, trailing: bytes = b"") -> np.ndarray:
+    audio = _tone()
+    soundfile.write(path, audio, 48000, subtype="PCM_16")
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"data")
+    raw[at + 4 : at + 8] = data_size.to_bytes(4, "little")
+    raw[4:8] = riff_size.to_bytes(4, "little")
+    path.write_bytes(bytes(raw) + trailing)
+    return audio
+
+
+@pytest.mark.parametrize("data_size, riff_size, trailing", [
+    (0xFFFFFFFF, 0xFFFFFFFF, b""), (0, 0, b""), (0xFFFFFFFF, 36, b""), (0, 0xFFFFFFFF, b""),
+    (0xFFFFFFFF, 0xFFFFFFFF, b"\x01"),  # an odd byte at the end: not a whole sample frame
+])
+def test_a_streaming_wav_holds_what_is_really_there(tmp_path, data_size, riff_size, trailing):
+    source = tmp_path / "stream.wav"
+    audio = _wav_with_sizes(source, data_size, riff_size, trailing)
+    result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
+    assert result.returncode == 0, result.stderr
+    written, _ = soundfile.read(tmp_path / "out.wav")
+    assert written.shape[0] == audio.size  # not 4 GB, not empty: the 48,000 samples in the file
+
+
+def _flac_claiming(path: Path, total: int, keep: float = 1.0) -> int:
+    soundfile.write(path, _tone(), 48000, subtype="PCM_16")
+    raw = bytearray(path.read_bytes())
+    field = int.from_bytes(raw[18:26], "big")  # STREAMINFO: rate, channels, depth, 36-bit total
+    held = field & ((1 << 36) - 1)
+    raw[18:26] = ((field & ~((1 << 36) - 1)) | total).to_bytes(8, "big")
+    path.write_bytes(bytes(raw[: int(len(raw) * keep)]))
+    return held
+
+
+@pytest.mark.parametrize("claim_seconds", [1.5, 60, 7200, 2 ** 36 // 48000 - 1])
+def test_a_flac_that_promises_more_than_it_holds_is_refused_as_truncated(tmp_path, claim_seconds):
+    source = tmp_path / "long.flac"
+    held = _flac_claiming(source, int(claim_seconds * 48000))
+    result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
+    assert result.returncode == 3
+    assert result.stderr == (f"error: {source}: file is truncated: its header promises {int(claim_seconds * 48000)} "
+                             f"samples, the file holds {held}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.flac"]
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_a_cut_flac_is_refused_as_truncated(tmp_path, keep):
+    source = tmp_path / "cut.flac"
+    held = _flac_claiming(source, 48000, keep)
+    assert held == 48000
+    result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
+    assert result.returncode == 3
+    assert result.stderr.startswith(f"error: {source}: file is truncated: its header promises 48000 samples, the file holds ")
+    assert 0 < int(result.stderr.split()[-1]) < 48000
+
+
+def test_a_flac_whose_total_is_unknown_is_read_to_its_end(tmp_path):
+    source = tmp_path / "unknown.flac"
+    _flac_claiming(source, 0)
+    result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
+    assert result.returncode == 0, result.stderr
+    assert soundfile.info(tmp_path / "out.wav").frames == 48000
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_bytes_after_an_mp3_frame_sync_are_not_audio(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    source = tmp_path / "noise.mp3"
+    header = [bytes([0xFF, 0xFB, 0x90, 0x64]), bytes([0xFF, 0xF3, 0x48, 0xC4]), b"ID3\x03\x00\x00\x00\x00\x00\x0a" + bytes(10) + bytes([0xFF, 0xFB, 0x90, 0x64])][seed % 3]
+    source.write_bytes(header + rng.bytes(int(rng.integers(2000, 60000))))
+    result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
+    assert result.returncode == 3
+    assert result.stderr == f"error: {source}: not a mp3 file, or damaged beyond reading (no run of valid MPEG audio frames)\n"
+    assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.parametrize("rate, kbps, samples", [(48000, 32, 96000), (44100, 320, 96000), (22050, 64, 96000), (48000, 128, 1200)])
+def test_real_mp3_files_still_read(tmp_path, rate, kbps, samples):
+    from pedalboard.io import AudioFile
+
+    source = tmp_path / "real.mp3"
+    with AudioFile(str(source), "w", rate, 1, quality=kbps) as file:
+        file.write(_tone(samples / rate, rate)[np.newaxis])
+    result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
+    assert result.returncode == 0, result.stderr

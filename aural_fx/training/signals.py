@@ -9,7 +9,7 @@ import numpy as np
 
 from aural_fx.errors import AudioError
 
-__all__ = ["colored_noise", "hum", "level_db", "mix_at_snr", "band_limit", "resample", "read_mono", "read_audio", "bandwidth_hz"]
+__all__ = ["colored_noise", "hum", "level_db", "mix_at_snr", "band_limit", "resample", "read_mono", "read_audio", "bandwidth_hz", "band_edge_hz"]
 
 _SLOPES = {"white": 0.0, "pink": -0.5, "brown": -1.0, "blue": 0.5}
 """Amplitude slope per octave as a power of frequency: pink falls 3 dB an octave."""
@@ -88,6 +88,8 @@ def read_audio(path: str | Path, rate: int | None = None) -> tuple[np.ndarray, i
     try:
         with open_audio(path) as file:
             audio, source_rate = file.read(file.frames), int(file.samplerate)
+    except AudioError:
+        raise
     except Exception:
         raise AudioError(f"{path}: cannot read audio (not an audio file, or damaged)") from None
     if rate is not None and rate != source_rate:
@@ -119,3 +121,22 @@ def bandwidth_hz(audio: np.ndarray, rate: int) -> float:
     level = 10 * np.log10(smoothed + 1e-30)
     above = np.flatnonzero(level >= level.max() + BANDWIDTH_FLOOR_DB)
     return float(frequencies[above[-1]]) if above.size else 0.0
+
+
+def band_edge_hz(audio: np.ndarray, rate: int) -> float:
+    """Where the recorded band ends: the highest frequency below which the long-term spectrum
+    (Welch) falls by 20 dB or more within 600 Hz and stays down (a codec's lowpass, a low
+    sample rate's Nyquist); the Nyquist frequency when there is no such cliff. Unlike the
+    -60 dB bandwidth it does not depend on how steeply the voice itself rolls off."""
+    from scipy.signal import welch
+
+    mono = np.atleast_2d(audio).mean(axis=0).astype(np.float64)
+    frequencies, power = welch(mono, rate, nperseg=min(2048, mono.size))
+    level = 10 * np.log10(power + 1e-30)
+    step = frequencies[1] - frequencies[0]
+    gap = max(2, int(600 / step))
+    above = np.maximum.accumulate(level[::-1])[::-1]
+    for k in range(level.size - gap - 1, int(1500 / step), -1):
+        if np.median(level[max(0, k - 8) : k + 1]) - above[k + gap] >= 20:
+            return float(frequencies[k])
+    return float(frequencies[-1])
