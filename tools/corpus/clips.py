@@ -14,7 +14,7 @@ import numpy as np
 import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from aural_fx.training.signals import bandwidth_hz, level_db, read_audio, resample  # noqa: E402
+from aural_fx.training.signals import band_edge_hz, bandwidth_hz, level_db, read_audio, resample  # noqa: E402,F401 (band_edge_hz: re-exported for real.py)
 
 RATE = 48000
 CLIP_SECONDS = {"speech": 6.0, "music": 8.0, "noise": 10.0}
@@ -70,25 +70,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def band_edge_hz(audio: np.ndarray, rate: int) -> float:
-    """Where the recorded band ends: the highest frequency below which the long-term spectrum
-    (Welch) falls by 20 dB or more within 600 Hz and stays down (a codec's lowpass, a low
-    sample rate's Nyquist); the Nyquist frequency when there is no such cliff. Unlike the
-    -60 dB bandwidth it does not depend on how steeply the voice itself rolls off."""
-    from scipy.signal import welch
-
-    mono = np.atleast_2d(audio).mean(axis=0).astype(np.float64)
-    frequencies, power = welch(mono, rate, nperseg=min(2048, mono.size))
-    level = 10 * np.log10(power + 1e-30)
-    step = frequencies[1] - frequencies[0]
-    gap = max(2, int(600 / step))
-    above = np.maximum.accumulate(level[::-1])[::-1]
-    for k in range(level.size - gap - 1, int(1500 / step), -1):
-        if np.median(level[max(0, k - 8) : k + 1]) - above[k + gap] >= 20:
-            return float(frequencies[k])
-    return float(frequencies[-1])
 
 
 def noise_floor(audio: np.ndarray, rate: int) -> tuple[float, float]:

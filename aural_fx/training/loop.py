@@ -1,0 +1,105 @@
+"""The training loop shared by aural-fx's models: batches drawn fresh at every step by worker
+processes, rounds of steps each ended by a validation and a resumable checkpoint.
+
+An example source has ``example(seed, index, seconds) -> (input, target)`` float32 arrays;
+batch ``b`` holds examples ``b * batch_size ...``, so the data of a run depends only on its
+seed (not on the number of workers), and a resumed run draws the batches it would have drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, save_checkpoint
+
+__all__ = ["ExampleSource", "LoopSettings", "run_loop"]
+
+
+class ExampleSource(Protocol):
+    def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How long and how fast a run trains; ``fingerprint`` ties checkpoints to the run."""
+
+    checkpoint: Path
+    kind: str
+    fingerprint: str
+    steps: int
+    round_steps: int
+    batch_size: int
+    seconds: float
+    learning_rate: float
+    seed: int
+    workers: int = 1
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    def __init__(self, source: ExampleSource, settings: LoopSettings, first: int) -> None:
+        self.source, self.settings, self.first = source, settings, first
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        info = torch.utils.data.get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        s = self.settings
+        for batch in range(self.first + worker, s.steps, workers):
+            pairs = [self.source.example(s.seed, batch * s.batch_size + i, s.seconds) for i in range(s.batch_size)]
+            yield torch.from_numpy(np.stack([p[0] for p in pairs])), torch.from_numpy(np.stack([p[1] for p in pairs]))
+
+
+def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettings,
+             loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+             validate: Callable[[], dict[str, float]],
+             report: Callable[[str], None] = print,
+             progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
+    """Train ``model`` for ``settings.steps`` steps (resuming from the checkpoint when there
+    is one); returns the history, one entry per round."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
+    schedule = cosine_schedule(optimizer, settings.steps)
+    done_rounds, history = resume_checkpoint(settings.checkpoint, settings.kind,
+                                             settings.fingerprint, model, optimizer, schedule, report)
+    step = done_rounds * settings.round_steps
+    rounds = -(-settings.steps // settings.round_steps)
+    if step >= settings.steps:
+        return history
+    loader = torch.utils.data.DataLoader(_Batches(source, settings, step), batch_size=None,
+                                         num_workers=settings.workers, prefetch_factor=4 if settings.workers else None,
+                                         persistent_workers=False)
+    losses: list[float] = []
+    started = time.perf_counter()
+    model.train()
+    for inputs, targets in loader:
+        value = loss(inputs, targets)
+        optimizer.zero_grad()
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 3.0)
+        optimizer.step()
+        schedule.step()
+        losses.append(value.item())
+        step += 1
+        current = (step - 1) // settings.round_steps + 1
+        if progress is not None:
+            progress(f"round {current}/{rounds} loss {np.mean(losses[-50:]):.4f}",
+                     step - (current - 1) * settings.round_steps, settings.round_steps)
+        if step % settings.round_steps == 0 or step == settings.steps:
+            model.eval()
+            with torch.no_grad():
+                scores = validate()
+            model.train()
+            scores.update(round=current, step=step, train_loss=float(np.mean(losses)),
+                          minutes=round((time.perf_counter() - started) / 60, 2))
+            history.append(scores)
+            report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}))
+            save_checkpoint(settings.checkpoint, settings.kind, settings.fingerprint, model, optimizer, schedule,
+                            current, history)
+            losses, started = [], time.perf_counter()
+    return history

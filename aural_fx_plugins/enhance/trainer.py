@@ -1,0 +1,233 @@
+"""Training the enhancement model (``aural-fx train enhance``) on examples drawn fresh at
+every step.
+
+Examples come from one of three sources: clean speech mixed on the fly with noise recordings
+and rooms (``--clean`` with ``--noise``: ``aural_fx.training.mixing``), clean speech through
+degradation recipes (``--clean`` with ``--recipe``: the target is the recipe's output without
+its noise steps), or a user's real parallel recordings (``--pairs``: random crops). The loss
+is the power-law compressed spectrum (magnitude and complex MSE) at the model's own resolution
+plus compressed magnitudes at three more resolutions of the resynthesised signal. Every
+``round_steps`` steps the model is validated (PESQ-WB on fixed examples of held-out voices)
+and a resumable checkpoint is written. ``init`` starts from a finished model's weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from aural_fx.errors import AuralFxError
+from aural_fx.neural.spectral import torch_analysis
+from aural_fx.training import Recipe, load_recipe
+from aural_fx.training.checkpoint import run_fingerprint, save_model
+from aural_fx.training.loop import LoopSettings, run_loop
+from aural_fx.training.mixing import Clip, SpeechMixer, load_clips, response_bank
+from aural_fx.training.pool import audio_folder_files, pair_pool
+from aural_fx.training.signals import read_mono
+
+from .causal import CausalConfig, CausalEnhancer, compressed, synthesis
+
+__all__ = ["TrainOptions", "enhancement_loss", "train"]
+
+MODEL_KIND = "enhance"
+CHECKPOINT_KIND = "enhance-checkpoint"
+RESOLUTIONS = ((512, 128), (2048, 512))
+VALIDATION_EXAMPLES, VALIDATION_SECONDS = 24, 4.0
+
+
+@dataclass
+class TrainOptions:
+    """Everything that determines a training run (stored in the model file)."""
+
+    out: Path
+    clean: list[Path] = field(default_factory=list)
+    noise: list[Path] = field(default_factory=list)
+    rooms: list[Path] = field(default_factory=list)
+    recipes: list[Path] = field(default_factory=list)
+    pairs: Path | None = None
+    init: Path | None = None
+    validation: list[Path] = field(default_factory=list)
+    validation_noise: list[Path] = field(default_factory=list)
+    work_dir: Path = Path("enhance-training")
+    steps: int = 20000
+    round_steps: int = 500
+    batch_size: int = 16
+    segment_seconds: float = 2.0
+    learning_rate: float = 1e-3
+    seed: int = 0
+    hidden: int = 128
+    df_order: int = 3
+    lookahead: int = 2
+    threads: int = 0
+    workers: int = 1
+    name: str = "speech"
+
+    def fingerprint(self) -> str:
+        return run_fingerprint(self)
+
+    def config(self) -> CausalConfig:
+        return CausalConfig(hidden=self.hidden, df_order=self.df_order, lookahead=self.lookahead)
+
+
+def enhancement_loss(model: CausalEnhancer, noisy: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``(b, n)`` samples: the model's output against the target, aligned for the look-ahead."""
+    c = model.config
+    spectrum = torch_analysis(noisy, c.n_fft, c.hop, c.bins)
+    wanted = torch_analysis(target, c.n_fft, c.hop, c.bins)
+    out = model(spectrum)[:, :, c.lookahead :]
+    wanted = wanted[:, :, : wanted.shape[2] - c.lookahead]
+    p, t = compressed(out), compressed(wanted)
+    magnitude = lambda x: torch.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2 + 1e-8)
+    loss = torch.mean((magnitude(p) - magnitude(t)) ** 2) + 0.3 * torch.mean((p - t) ** 2)
+    signal, reference = synthesis(out, c.n_fft, c.hop), synthesis(wanted, c.n_fft, c.hop)
+    for n_fft, hop in RESOLUTIONS:
+        window = torch.hann_window(n_fft)
+        a = torch.stft(signal, n_fft, hop, window=window, return_complex=True).abs()
+        b = torch.stft(reference, n_fft, hop, window=window, return_complex=True).abs()
+        loss = loss + torch.mean(((a + 1e-8) ** 0.3 - (b + 1e-8) ** 0.3) ** 2) / len(RESOLUTIONS)
+    return loss
+
+
+class RecipeSource:
+    """Clean speech through degradation recipes: ``(degraded, degraded without noise)``."""
+
+    def __init__(self, recipes: list[Recipe], clips: list[Clip], voices: list[Path], rate: int) -> None:
+        self.recipes, self.clips, self.voices, self.rate = recipes, clips, voices, rate
+
+    def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        from aural_fx.training.mixing import _excerpt
+        from aural_fx.training.recipe import seed_for
+
+        rng = np.random.default_rng(seed_for(seed, f"recipe:{index}"))
+        clip = self.clips[int(rng.integers(len(self.clips)))]
+        speech = _excerpt(clip.audio, int(seconds * self.rate), rng, loop=False)
+        recipe = self.recipes[index % len(self.recipes)]
+        degraded, noiseless, _, _ = recipe.make_stages(speech, self.rate, int(rng.integers(2**63)), self.voices)
+        return degraded[0].astype(np.float32), noiseless[0].astype(np.float32)
+
+
+class PairSource:
+    """Random crops of a user's real parallel recordings."""
+
+    def __init__(self, folder: Path, seed: int, rate: int) -> None:
+        self.pool = pair_pool(folder, 256, 4.0, seed, rate)
+
+    def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([seed, index])
+        length = int(seconds * self.pool.rate)
+        row = int(rng.integers(len(self.pool)))
+        start = int(rng.integers(self.pool.clean.shape[1] - length + 1))
+        return self.pool.degraded[row, start : start + length], self.pool.clean[row, start : start + length]
+
+
+def train(options: TrainOptions, report: Callable[[str], None] = print,
+          progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """Run (or resume) training; writes ``options.out`` and returns the last round's scores."""
+    torch.manual_seed(options.seed)
+    torch.set_num_threads(options.threads or max(1, torch.get_num_threads()))
+    recipes = [load_recipe(path) for path in options.recipes]  # bad recipes fail before any work
+    config = options.config()
+    model = CausalEnhancer(config)
+    if options.init is not None:
+        _start_from(model, options.init)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    source = _source(options, recipes, config.sample_rate, report)
+    validation = _validation_set(options, recipes, config.sample_rate, report)
+    settings = LoopSettings(options.work_dir / "checkpoint.safetensors", CHECKPOINT_KIND, options.fingerprint(),
+                            options.steps, options.round_steps, options.batch_size, options.segment_seconds,
+                            options.learning_rate, options.seed, options.workers)
+    history = run_loop(model, source, settings, lambda x, y: enhancement_loss(model, x, y),
+                       lambda: _validate(model, validation), report, progress)
+    save_model(options, MODEL_KIND, model, config.as_dict(), history)
+    return history[-1] if history else {}
+
+
+def _start_from(model: CausalEnhancer, path: Path) -> None:
+    from aural_fx.weights import load_weights
+
+    tensors, metadata = load_weights(path, MODEL_KIND)
+    if CausalConfig.from_dict(metadata.get("config", {})) != model.config:
+        raise AuralFxError(f"train enhance: --init {path}: its architecture differs from the one trained here")
+    model.load_state_dict(tensors)
+
+
+def _clips(folders: list[Path], work_dir: Path, rate: int, report) -> list[Clip]:
+    """The speech of ``folders`` in memory, cached in ``work_dir`` by file names and sizes."""
+    files = audio_folder_files(folders)
+    key = hashlib.sha256("".join(f"{p}:{p.stat().st_size}" for p in files).encode()).hexdigest()[:16]
+    cache = work_dir / f"speech-{key}.npz"
+    if cache.is_file():
+        with np.load(cache) as stored:
+            bounds, rates = stored["bounds"], stored["low_rates"]
+            audio = stored["audio"]
+            return [Clip(audio[a:b], int(r)) for a, b, r in zip(bounds[:-1], bounds[1:], rates)]
+    report(f"reading {len(files)} speech files")
+    clips = load_clips(files, rate)
+    bounds = np.cumsum([0] + [c.audio.size for c in clips])
+    np.savez(cache, audio=np.concatenate([c.audio for c in clips]), bounds=bounds,
+             low_rates=np.array([c.low_rate for c in clips]))
+    return clips
+
+
+def _mixer(clean: list[Path], noise: list[Path], rooms: list[Path], options: TrainOptions, rate: int, seed: int, report) -> SpeechMixer:
+    speech = _clips(clean, options.work_dir, rate, report)
+    noises = [read_mono(path, rate) for path in audio_folder_files(noise)]
+    measured = audio_folder_files(rooms) if rooms else []
+    responses = response_bank(rate, 200, seed, measured)
+    report(f"mixing on the fly: {len(speech)} speech clips ({sum(c.audio.size for c in speech) / rate / 60:.1f} min), "
+           f"{len(noises)} noises, {len(responses)} rooms")
+    return SpeechMixer(speech, noises, responses, rate)
+
+
+def _source(options: TrainOptions, recipes: list[Recipe], rate: int, report):
+    if options.pairs is not None:
+        return PairSource(options.pairs, options.seed, rate)
+    if not options.clean or not (options.noise or recipes):
+        raise AuralFxError("train enhance: give --clean folders with --noise folders or --recipe files, or --pairs")
+    if options.noise:
+        return _mixer(options.clean, options.noise, options.rooms, options, rate, options.seed, report)
+    files = audio_folder_files(options.clean)
+    return RecipeSource(recipes, _clips(options.clean, options.work_dir, rate, report), files[::5], rate)
+
+
+def _validation_set(options: TrainOptions, recipes: list[Recipe], rate: int, report) -> list[tuple[np.ndarray, np.ndarray]]:
+    if not options.validation:
+        return []
+    if options.validation_noise:
+        source = _mixer(options.validation, options.validation_noise, [], options, rate, options.seed + 1, report)
+    elif recipes:
+        files = audio_folder_files(options.validation)
+        source = RecipeSource(recipes, _clips(options.validation, options.work_dir, rate, report), files[::3], rate)
+    else:
+        return []
+    examples = [source.example(options.seed + 1, i, VALIDATION_SECONDS) for i in range(VALIDATION_EXAMPLES)]
+    report(f"validation: {len(examples)} examples of {VALIDATION_SECONDS:g} s")
+    return examples
+
+
+def _validate(model: CausalEnhancer, examples: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    if not examples:
+        return {}
+    from aural_fx.evaluation.metrics import pesq_wb
+
+    c = model.config
+    noisy = torch.from_numpy(np.stack([e[0] for e in examples]))
+    target = np.stack([e[1] for e in examples])
+    loss = float(enhancement_loss(model, noisy, torch.from_numpy(target)))
+    out = synthesis(model(torch_analysis(noisy, c.n_fft, c.hop, c.bins)), c.n_fft, c.hop).numpy()
+    delay = c.lookahead * c.hop  # the output lags by the look-ahead; both start one hop in
+    scores, inputs = [], []
+    for index, (degraded, clean) in enumerate(examples):
+        length = out.shape[1] - delay
+        reference = clean[c.hop : c.hop + length]
+        if np.sqrt(np.mean(reference**2)) < 1e-4:
+            continue  # a noise-only example: PESQ is undefined
+        scores.append(pesq_wb(out[index, delay:], reference, c.sample_rate))
+        inputs.append(pesq_wb(degraded[c.hop : c.hop + length], reference, c.sample_rate))
+    return {"validation_loss": loss, "validation_pesq": float(np.mean(scores)), "validation_pesq_input": float(np.mean(inputs))}
