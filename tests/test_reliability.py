@@ -360,3 +360,46 @@ def test_real_mp3_files_still_read(tmp_path, rate, kbps, samples):
         file.write(_tone(samples / rate, rate)[np.newaxis])
     result = run_cli("run", str(HERE.parent / "presets" / "voice-polish.yaml"), str(source), "-o", str(tmp_path / "out.wav"))
     assert result.returncode == 0, result.stderr
+
+
+# -- a batch killed between a worker's rename and its own record ------------------------------
+def _batch_then_forget_last_record(tmp_path: Path, marker: bool) -> tuple[Path, str]:
+    library = tmp_path / "lib"
+    library.mkdir()
+    for i in range(3):
+        soundfile.write(library / f"take{i}.wav", pink_noise(0.5, seed=i)[0], 48000)
+    preset = HERE.parent / "presets" / "voice-polish.yaml"
+    first = run_cli("batch", str(preset), "lib", "--out-dir", "out", "-j", "1", "--quiet", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    manifest = tmp_path / "out" / "aural-fx-batch.jsonl"
+    lines = manifest.read_text().splitlines()
+    forgotten = json.loads(lines[-1])["output"]
+    manifest.write_text("\n".join(lines[:-1]) + "\n")  # what SIGKILL right after the rename leaves
+    if marker:  # written by the driver before it gave the file to a worker
+        (Path(forgotten).parent / f".{Path(forgotten).name}.aural-fx-pending").write_text("x\n")
+    return manifest, forgotten
+
+
+def test_an_output_renamed_before_the_driver_was_killed_is_recognised_and_redone_once(tmp_path):
+    manifest, forgotten = _batch_then_forget_last_record(tmp_path, marker=True)
+    again = run_cli("batch", str(HERE.parent / "presets" / "voice-polish.yaml"), "lib", "--out-dir", "out", "-j", "1", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "output exists" not in again.stderr
+    records = [json.loads(line) for line in manifest.read_text().splitlines()[1:]]
+    assert sorted(Path(r["output"]).name for r in records) == ["take0.wav", "take1.wav", "take2.wav"]
+    assert all(r["status"] == "done" for r in records)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["aural-fx-batch.jsonl", "take0.wav", "take1.wav", "take2.wav"]
+
+
+def test_an_output_without_the_batch_s_marker_is_still_not_replaced(tmp_path):
+    manifest, forgotten = _batch_then_forget_last_record(tmp_path, marker=False)
+    before = Path(forgotten).read_bytes()
+    again = run_cli("batch", str(HERE.parent / "presets" / "voice-polish.yaml"), "lib", "--out-dir", "out", "-j", "1", "--quiet", cwd=tmp_path)
+    assert again.returncode == 3
+    assert again.stderr.startswith(f"error: out/{Path(forgotten).name}: output exists (use --overwrite to replace it)\n")
+    assert Path(forgotten).read_bytes() == before
+
+
+def test_a_finished_batch_leaves_no_pending_marker(tmp_path):
+    manifest, _ = _batch_then_forget_last_record(tmp_path, marker=False)
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.endswith(".aural-fx-pending")]

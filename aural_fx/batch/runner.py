@@ -178,7 +178,14 @@ class _Recorder:
             latest = self.manifest.latest.get(source_key)
             ours = latest is not None and latest.output == target_key and latest.status == "done"
             if ours and target.is_file() and target.stat().st_size == latest.output_bytes:
+                pending_marker(target).unlink(missing_ok=True)  # killed just after recording it
                 self.result.skipped_done += 1
+                continue
+            if pending_marker(target).exists():  # a batch that was killed had started it: ours
+                for leftover in partial_files(target):
+                    leftover.unlink(missing_ok=True)
+                pending_marker(target).unlink(missing_ok=True)
+                tasks.append(Task(index, str(item.source), str(target)))
                 continue
             if latest is not None and latest.output == target_key and latest.status == "failed" and not retry_failed:
                 self.result.skipped_failed += 1
@@ -198,6 +205,14 @@ class _Recorder:
     # -- TaskEvents ------------------------------------------------------------------------
     def started(self, task: Task, attempt: int) -> None:
         self.attempt_started[task.index] = time.time_ns()
+        # on disk before a worker can rename the output into place: if this process is killed
+        # before the file's record is written, the rerun knows the output is the batch's own
+        marker = pending_marker(Path(task.target))
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(f"{self.sources[task.index]}\n")
+        except OSError:
+            pass  # the worker will report the unwritable folder
 
     def finished(self, task: Task, outcome: Outcome, attempts: int) -> None:
         self.finished_record(task, outcome, attempts)
@@ -209,6 +224,7 @@ class _Recorder:
 
     def abandoned(self, task: Task) -> None:
         self._clean(task)
+        pending_marker(Path(task.target)).unlink(missing_ok=True)
 
     # --------------------------------------------------------------------------------------
     def _clean(self, task: Task) -> None:
@@ -229,6 +245,7 @@ class _Recorder:
         fields["processing_s"] = round(fields["processing_s"], 6)
         record = FileRecord(input=self.sources[task.index], output=os.path.abspath(task.target), attempts=attempts, **fields)
         self.manifest.append(record)
+        pending_marker(Path(task.target)).unlink(missing_ok=True)
         result = self.result
         result.records.append(record)
         if record.status == "done":
@@ -241,6 +258,12 @@ class _Recorder:
             self.on_file(record)
         if self.on_progress:
             self.on_progress(BatchProgress(result.done + result.failed, self.total, result.audio_seconds))
+
+
+def pending_marker(target: Path) -> Path:
+    """The file beside ``target`` that says a batch has started writing it and has not yet
+    recorded the result (``.NAME.aural-fx-pending``)."""
+    return target.parent / f".{target.name}.aural-fx-pending"
 
 
 def _check_output_options(options: OutputOptions, targets: list[Path], sources: list[Path]) -> None:
