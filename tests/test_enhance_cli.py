@@ -138,3 +138,16 @@ def test_presets_run(tmp_path, preset):
     drop_db = 20 * np.log10(rms(noisy[noise_only]) / rms(output[noise_only, 0]))
     # denoise: > 20 dB (measured 20.5 dB on white noise); podcast-cleanup limits it to 30 dB and adds gain
     assert drop_db > (12 if preset == "podcast-cleanup" else 15), f"noise fell by {drop_db:.1f} dB"
+
+
+@pytest.mark.parametrize("preset, rate", [("phone-to-studio", 48000), ("podcast-cleanup", 48000), ("denoise", 8000)])
+def test_a_phone_call_comes_out_at_48_khz_where_the_preset_restores(tmp_path, preset, rate):
+    source = tmp_path / "call.wav"
+    speech = soundfile.read(CLIPS / "fillets-m.flac", dtype="float32")[0][:44100]
+    from aural_fx.training.signals import resample
+
+    soundfile.write(source, resample(speech[np.newaxis], 44100, 8000)[0], 8000)
+    result = run_cli("run", ROOT / "presets" / f"{preset}.yaml", source, "-o", tmp_path / "out.wav")
+    assert result.returncode == 0, result.stderr
+    info = soundfile.info(tmp_path / "out.wav")
+    assert (info.samplerate, info.frames) == (rate, rate)  # one second, at the rate restoration needs

@@ -62,6 +62,13 @@ class Enhance(Processor):
 
         return run
 
+    def host_rate(self, input_rate: float) -> float:
+        """Restoration makes full-band speech: hosts run a narrow-band input (below 44.1 kHz,
+        e.g. an 8 kHz phone call) at 48 kHz, so the restored band has room in the output."""
+        if self.restore > 0 and input_rate < 44100:
+            return 48000.0
+        return float(input_rate)
+
     @property
     def network(self) -> EnhanceNet:
         """The loaded torch network."""
