@@ -130,8 +130,8 @@ def _children_of(pid: int) -> list[int]:
 
 def test_batch_workers_die_with_a_killed_driver_and_resume_finishes_each_file_once(tmp_path, faults_site):
     """One worker, killed right after a file is recorded (the worker is then at least 0.3 s
-    from renaming its next output: killing the driver between a rename and its record is the
-    open case of issue 22)."""
+    from renaming its next output; a kill between a rename and its record is covered by the
+    pending-marker tests below)."""
     command = [*slow_batch(tmp_path, files=6, seconds=2.0, delay=0.3)[:-2], "-j", "1"]
     env = {**os.environ, "PYTHONPATH": str(faults_site)}
     driver = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
