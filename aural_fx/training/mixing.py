@@ -162,9 +162,7 @@ def _convolve(audio: np.ndarray, response: np.ndarray) -> np.ndarray:
 
 
 def _microphone(audio: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-    from aural_fx.training.degradations import Microphone
+    from aural_fx.training.degradations import Context, Microphone
 
     step = Microphone(Microphone.Params(kind=["phone", "laptop", "headset"]))
-    from aural_fx.training.degradations import Context
-
     return step.apply(audio.astype(np.float32), rate, Context(rng, []))
