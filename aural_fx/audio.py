@@ -12,6 +12,11 @@ Policies (documented in the README):
   learn from the input file before it streams.
 * Samples beyond full scale are clipped by every format but float WAV; the result counts them
   so the caller can report it (the CLI suggests ``--limit``).
+* Named extra inputs (``inputs={"music": "bed.mp3"}``, ``--input``) are read beside the main
+  one, resampled to its rate, up- or down-mixed to its channels and fitted to its length as
+  the graph declares (``routing.LENGTHS``).
+* Effects that must hear the signal arriving at them (``loudness``) get measuring passes over
+  the input first (``measuring``).
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -32,10 +37,12 @@ from pedalboard.io import AudioFile
 from .errors import AudioError, AuralFxError, ProcessingError, first_line
 from .formats import READABLE, bit_depth_of, format_of, open_audio, open_writer, output_format
 from .graph import walk
+from .measuring import measuring_nodes, run_measuring_passes
 from .node import Node
 from .processor import Processor
+from .routing import lengths_of, match_channels
 
-__all__ = ["process_file", "FileResult", "BLOCK_SAMPLES", "timestamp", "partial_files"]
+__all__ = ["process_file", "check_input", "FileResult", "BLOCK_SAMPLES", "timestamp", "partial_files"]
 
 BLOCK_SAMPLES = 65536
 """Samples read, processed and written per step."""
@@ -99,6 +106,7 @@ def process_file(
     sample_rate: int | None = None,
     num_channels: int | None = None,
     buffer_size: int = 8192,
+    inputs: Mapping[str, str | Path] | None = None,
     progress: Callable[[float, float], None] | None = None,
 ) -> FileResult:
     """Process ``input_path`` through ``graph`` into ``output_path``, streaming.
@@ -115,10 +123,15 @@ def process_file(
         sample_rate: resample the input to this rate before processing (default: the
             input's own, or the highest rate an effect asks for: ``Processor.host_rate``).
         num_channels: mix the input down to mono (1), or copy a mono input to this many.
+        inputs: named extra inputs the graph reads (``{"music": "bed.mp3"}``).
         progress: called with (seconds done, seconds in all) of input after each block.
     """
     source, target = Path(input_path), Path(output_path)
+    extra_paths = {name: Path(path) for name, path in (inputs or {}).items()}
     regular = not _is_device(target) and (not target.exists() or target.is_file())
+    for extra in extra_paths.values():
+        if target.exists() and extra.exists() and os.path.samefile(extra, target):
+            raise AudioError(f"{target}: output would overwrite the input")
     _check_target(source, target, regular, overwrite)
     with _open_input(source, sample_rate, lambda rate: graph_rate(graph, rate)) as reader:
         rate = int(round(reader.samplerate))
@@ -127,14 +140,32 @@ def process_file(
         fmt = output_format(target, format, format_of(source) or "wav")
         depth = bit_depth or fmt.default_bit_depth(bit_depth_of(reader))
         result = FileResult(source, target, fmt.name, rate, channels, depth)
+        lengths = lengths_of(graph)
+        for extra in extra_paths.values():  # each readable before any work starts
+            check_input(extra)
         for node in walk(graph):
             if isinstance(node, Processor) and node.needs_input:
                 node.learn_file(source)
+
+        def blocks(first: AudioFile | None = None) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+            with ExitStack() as stack:
+                main = first if first is not None else stack.enter_context(_open_input(source, rate))
+                extras = {name: stack.enter_context(_ExtraInput(name, path, rate, channels, lengths.get(name, "pad")))
+                          for name, path in extra_paths.items()}
+                yield from _aligned_blocks(main, convert, extras, result)
+
+        if measuring_nodes(graph):
+            try:
+                run_measuring_passes(graph, blocks, rate, buffer_size)
+            except AuralFxError:
+                raise
+            except Exception as error:
+                raise ProcessingError(f"processing failed: {first_line(error)}") from None
         temporary = _partial_name(target)
         try:
             with _closing(_open_output(temporary if regular else target, target, regular), target) as handle:
                 with _closing(open_writer(handle, fmt, rate, channels, depth, quality, target), target) as writer:
-                    _stream(graph, reader, convert, writer, result, fmt.clips(depth), buffer_size, progress)
+                    _stream(graph, blocks(reader), writer, result, fmt.clips(depth), buffer_size, progress, reader.frames)
             if regular:
                 os.replace(temporary, target)
         except BaseException:
@@ -142,6 +173,72 @@ def process_file(
                 temporary.unlink(missing_ok=True)
             raise
     return result
+
+
+class _ExtraInput:
+    """A named extra input read in step with the main one: resampled, channels matched, and
+    looped or followed by silence as its length setting says."""
+
+    def __init__(self, name: str, path: Path, rate: int, channels: int, length: str) -> None:
+        self.name, self.path, self.rate, self.channels, self.length = name, path, rate, channels, length
+        self.reader = _open_input(path, rate)
+        self.ended = False
+        self.padded = 0  # silence that ended the last block read
+
+    def __enter__(self) -> "_ExtraInput":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.reader.close()
+
+    def read(self, count: int) -> np.ndarray:
+        pieces, have = [], 0
+        while have < count and not self.ended:
+            try:
+                block = self.reader.read(count - have)
+            except Exception as error:
+                raise AudioError(f"{self.path}: cannot read audio: {_reason(error)}") from None
+            if block.shape[1] == 0:
+                if self.length != "loop":
+                    self.ended = True
+                    break
+                self.reader.close()
+                self.reader = _open_input(self.path, self.rate)
+                continue
+            pieces.append(match_channels(np.asarray(block, np.float32), self.channels, str(self.path)))
+            have += block.shape[1]
+        self.padded = count - have
+        if have < count:
+            pieces.append(np.zeros((self.channels, count - have), np.float32))
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)
+
+
+def _aligned_blocks(main: AudioFile, convert, extras: dict[str, _ExtraInput], result: FileResult):
+    """``(main block, {name: extra block})`` of equal lengths until the main input ends (or,
+    for extra inputs fitted to the ``longest``, until they end too)."""
+    main_ended = False
+    while True:
+        block = np.zeros((result.num_channels, 0), np.float32)
+        if not main_ended:
+            try:
+                block = main.read(BLOCK_SAMPLES)
+            except Exception as error:
+                raise AudioError(f"{result.input}: cannot read audio: {_reason(error)}") from None
+            main_ended = block.shape[1] == 0
+            if not main_ended:
+                block = convert(block)
+        if main_ended:
+            if not any(e.length == "longest" and not e.ended for e in extras.values()):
+                return
+            block = np.zeros((result.num_channels, BLOCK_SAMPLES), np.float32)
+        read = {name: extra.read(block.shape[1]) for name, extra in extras.items()}
+        if main_ended:  # trim the silence after the last longest input's end
+            last = max((BLOCK_SAMPLES - e.padded for e in extras.values() if e.length == "longest"), default=0)
+            if last == 0:
+                return
+            block = block[:, :last]
+            read = {name: audio[:, :last] for name, audio in read.items()}
+        yield block, read
 
 
 def _partial_name(target: Path) -> Path:
@@ -182,6 +279,11 @@ def graph_rate(graph: Node, input_rate: float) -> float:
     """The rate to run ``graph`` at for an input at ``input_rate``: the highest any of its
     effects asks for (``Processor.host_rate``)."""
     return max([float(input_rate)] + [node.host_rate(input_rate) for node in walk(graph) if isinstance(node, Processor)])
+
+
+def check_input(path: str | Path) -> None:
+    """Raise ``AudioError`` (one line naming the file) unless ``path`` is readable audio."""
+    _open_input(Path(path), None).close()
 
 
 def _open_input(path: Path, sample_rate: int | None, rate_for: Callable[[float], float] | None = None) -> AudioFile:
@@ -241,19 +343,14 @@ def _open_output(written: Path, target: Path, regular: bool) -> BinaryIO:
         raise AudioError(f"{folder}: cannot write output: {error.strerror or error}") from None
 
 
-def _stream(graph, reader, convert, writer, result: FileResult, clips: bool, buffer_size: int, progress) -> None:
-    rate, total = result.sample_rate, reader.frames
+def _stream(graph, blocks, writer, result: FileResult, clips: bool, buffer_size: int, progress, total: int) -> None:
+    rate = result.sample_rate
     graph.reset()
-    while True:
-        try:
-            block = reader.read(BLOCK_SAMPLES)
-        except Exception as error:
-            raise AudioError(f"{result.input}: cannot read audio: {_reason(error)}") from None
-        if block.shape[1] == 0:
-            break
-        block = _repaired(convert(block), result)
+    for block, extras in blocks:
+        block = _repaired(block, result)
+        extras = {name: _repaired(audio, result, count=False) for name, audio in extras.items()}
         result.frames_in += block.shape[1]
-        _write(writer, _processed(graph, block, rate, buffer_size), result, clips)
+        _write(writer, _processed(graph, block, rate, buffer_size, extras), result, clips)
         if progress:
             progress(result.frames_in / rate, max(total, result.frames_in) / rate)
     rest = _processed(graph, None, rate, buffer_size)
@@ -261,19 +358,23 @@ def _stream(graph, reader, convert, writer, result: FileResult, clips: bool, buf
         _write(writer, rest.reshape(result.num_channels, -1), result, clips)
 
 
-def _processed(graph: Node, block: np.ndarray | None, rate: int, buffer_size: int) -> np.ndarray:
+def _processed(graph: Node, block: np.ndarray | None, rate: int, buffer_size: int, extras: dict | None = None) -> np.ndarray:
     try:
-        return graph.flush() if block is None else graph.process(block, rate, buffer_size, reset=False)
+        if block is None:
+            return graph.flush()
+        return graph.process(block, rate, buffer_size, reset=False, inputs=extras or None)
     except AuralFxError:
         raise
     except Exception as error:
         raise ProcessingError(f"processing failed: {first_line(error)}") from None
 
 
-def _repaired(block: np.ndarray, result: FileResult) -> np.ndarray:
+def _repaired(block: np.ndarray, result: FileResult, count: bool = True) -> np.ndarray:
     finite = np.isfinite(block)
     if finite.all():
         return block
+    if not count:
+        return np.where(finite, block, np.float32(0.0))
     bad = np.flatnonzero(~finite.all(axis=0))
     if result.first_repaired is None:
         result.first_repaired = (result.frames_in + int(bad[0])) / result.sample_rate

@@ -15,7 +15,9 @@ from .options import (
     allow_plugin_dir_option,
     bit_depth_option,
     channels_option,
+    input_option,
     limit_option,
+    loudness_option,
     quality_option,
     sample_rate_option,
     set_option,
@@ -54,6 +56,8 @@ def batch(
     bit_depth: Optional[BitDepth] = bit_depth_option(),
     quality: Optional[str] = quality_option(),
     limit: bool = limit_option(),
+    loudness: Optional[float] = loudness_option(),
+    extra_inputs: List[str] = input_option(),
     allow_plugin_dir: List[Path] = allow_plugin_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary; warnings and errors still print."),
 ) -> None:
@@ -98,12 +102,15 @@ def batch(
 
     if show:
         progress.start()
+    from .endings import named_inputs
+
     try:
+        named = named_inputs(extra_inputs)
         result = run_batch(
             preset, inputs, out_dir, jobs=jobs, engine=engine.value, ray_address=ray_address,
             format=fmt.value if fmt else None, bit_depth=bit_depth.value if bit_depth else None,
             quality=quality, sample_rate=sample_rate, num_channels=channels, limit=limit,
-            overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir, overwrite=overwrite,
+            loudness=loudness, extra_inputs=named, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir, overwrite=overwrite,
             retry_failed=retry_failed, on_file=on_file, on_progress=on_progress,
         )
     except OutputCollision as error:

@@ -56,7 +56,9 @@ from .options import (
     allow_plugin_dir_option,
     bit_depth_option,
     channels_option,
+    input_option,
     limit_option,
+    loudness_option,
     quality_option,
     sample_rate_option,
     set_option,
@@ -201,13 +203,17 @@ def run(
     bit_depth: Optional[BitDepth] = bit_depth_option(),
     quality: Optional[str] = quality_option(),
     limit: bool = limit_option(),
+    loudness: Optional[float] = loudness_option(),
+    extra_inputs: List[str] = input_option(),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never the input)."),
     allow_plugin_dir: List[Path] = allow_plugin_dir_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or 'wrote' lines; warnings and errors still print."),
 ) -> None:
     """Process each INPUT through PRESET; each output goes next to its input as NAME.PRESET.EXT."""
     from .audio import process_file
-    from .graph import Chain
+    from .endings import named_inputs, with_endings
+    from .errors import AudioError
+    from .routing import input_problem
     from .preset import load_preset
 
     if output is not None and str(output) == "-":
@@ -216,14 +222,15 @@ def run(
     audio_on_stdout = any(_is_stdout(target) for target in targets)
     notes = err if audio_on_stdout else out  # keep text out of audio written to stdout
     try:
+        named = named_inputs(extra_inputs)
         graph = load_preset(preset, overrides=_overrides(overrides), allowed_plugin_dirs=allow_plugin_dir)
     except AuralFxError as error:
         fail(error)
     _held_until_exit.append(graph)
-    if limit:
-        from aural_fx_plugins.limiter import TruePeakLimiter
-
-        graph = Chain([graph, TruePeakLimiter(ceiling_db=-1.0)])
+    graph = with_endings(graph, limit=limit, loudness=loudness)
+    problem = input_problem(graph, named, how="cli")
+    if problem:
+        fail(AudioError(f"{preset}: {problem}"))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     status = EXIT_OK
@@ -234,7 +241,7 @@ def run(
                     result = process_file(
                         graph, source, target, overwrite=overwrite, format=fmt.value if fmt else None,
                         bit_depth=bit_depth.value if bit_depth else None, quality=quality,
-                        sample_rate=sample_rate, num_channels=channels, progress=progress,
+                        sample_rate=sample_rate, num_channels=channels, inputs=named, progress=progress,
                     )
             except AuralFxError as error:
                 status = max(status, _report(error))
@@ -295,7 +302,8 @@ def describe(
     effect: str = typer.Argument(..., help="Effect name, e.g. compressor.", metavar="EFFECT", autocompletion=_effect_names),
     as_json: bool = json_option,
 ) -> None:
-    """Show an effect's parameters: type, range, default, unit and description."""
+    """Show an effect's parameters: type, range, default, unit, whether it can be automated,
+    and description."""
     try:
         info = _registry().get(effect)
     except AuralFxError as error:
@@ -305,19 +313,21 @@ def describe(
         required = repr(p.default) == "PydanticUndefined"
         parameters.append({"name": p.name, "type": p.type, "minimum": p.minimum, "maximum": p.maximum,
                            "default": None if required else p.default, "required": required, "unit": p.unit,
-                           "description": p.description})
+                           "automatable": p.type in ("float", "int"), "description": p.description})
     if as_json:
-        _print_json({"name": info.name, "plugin": info.plugin, "summary": info.summary, "parameters": parameters})
+        _print_json({"name": info.name, "plugin": info.plugin, "summary": info.summary,
+                     "sidechain": info.takes_key, "parameters": parameters})
         return
-    out.print(Text.assemble((info.name, "bold"), f" ({info.plugin}): {info.summary}"))
+    key = " Reads a side-chain (sidechain: main, an input or a tap)." if info.takes_key else ""
+    out.print(Text.assemble((info.name, "bold"), f" ({info.plugin}): {info.summary}{key}"))
     rows = []
     for p in parameters:
         low = "" if p["minimum"] is None else f"{p['minimum']:g}"
         high = "" if p["maximum"] is None else f"{p['maximum']:g}"
         span = f"{low} .. {high}" if (low or high) else ""
         default = "(required)" if p["required"] else str(p["default"])
-        rows.append((p["name"], p["type"], span, default, p["unit"], p["description"]))
-    _print_table(("parameter", "type", "range", "default", "unit", "description"), rows)
+        rows.append((p["name"], p["type"], span, default, p["unit"], "yes" if p["automatable"] else "no", p["description"]))
+    _print_table(("parameter", "type", "range", "default", "unit", "automation", "description"), rows)
 
 
 @app.command()

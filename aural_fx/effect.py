@@ -28,6 +28,7 @@ class Effect:
         native_type: the pedalboard class built, for saving plain pedalboard objects.
         streaming_exact: streaming equals a one-shot call (False for effects whose
             pedalboard implementation differs between the two, like PitchShift).
+        takes_key: the effect reads a side-chain (``sidechain:`` in presets).
         plugin: name of the plugin that registered it (filled in by the registry).
     """
 
@@ -37,6 +38,7 @@ class Effect:
     build: Callable[[Params], Node | pedalboard.Plugin]
     native_type: type | None = None
     streaming_exact: bool = True
+    takes_key: bool = False
     plugin: str = field(default="", compare=False)
 
     def create(self, prefix: str | None = None, **values: Any) -> Node | pedalboard.Plugin:
@@ -81,7 +83,7 @@ def effect_of_processor(cls: type[Processor]) -> Effect:
 
     doc_lines = (cls.__doc__ or "").strip().splitlines()
     summary = cls.summary or (doc_lines[0] if doc_lines else "")
-    return Effect(name=cls.name, summary=summary, params=cls.Params, build=build)
+    return Effect(name=cls.name, summary=summary, params=cls.Params, build=build, takes_key=cls.takes_key)
 
 
 def deferred_processor(target: str, params: type[Params], name: str, summary: str) -> Effect:

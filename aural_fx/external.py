@@ -243,7 +243,7 @@ class ExternalPlugin(Node):
             return segments[0]._push(audio)
         return np.concatenate([s._push(audio[i : i + 1]) for i, s in enumerate(segments)], axis=0)
 
-    def _one_call(self, audio: np.ndarray) -> np.ndarray:
+    def _one_call(self, audio: np.ndarray, extras=None) -> np.ndarray:
         segments = self._segment
         if len(segments) == 1:
             return segments[0]._one_call(audio)

@@ -8,14 +8,15 @@ called exactly like a pedalboard board, nest freely and stream with ``reset=Fals
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Union
 
 import numpy as np
 import pedalboard
 
 from .external import ExternalPlugin
-from .errors import PluginError
+from .errors import PluginError, PresetError
+from .routing import LENGTHS
 from .native import NativeSegment, supports_channels
 from .node import Node
 
@@ -40,8 +41,8 @@ def as_node(item: GraphItem) -> Node | pedalboard.Plugin:
 def walk(node: Node | pedalboard.Plugin) -> Iterator[Node | pedalboard.Plugin]:
     """``node`` and everything inside it, depth first (chains, mixes, their nodes)."""
     yield node
-    if isinstance(node, (Chain, Mix)):
-        for child in node:
+    if isinstance(node, Node):
+        for child in node.children():
             yield from walk(child)
 
 
@@ -71,14 +72,31 @@ class Chain(Node):
         keep_tail: a one-shot call (and ``flush()``) also returns the tail that follows
             the input (reverb decay) until it is silent, instead of cutting it.
         name: a display name, saved in presets.
+        inputs: the named extra inputs the graph reads (``aural_fx.Input``, side-chains),
+            each with how it is fitted to the main input's length: ``pad``, ``loop`` or
+            ``longest`` (``routing.LENGTHS``).
     """
 
-    def __init__(self, nodes: Iterable[GraphItem] = (), *, keep_tail: bool = False, name: str = "") -> None:
+    def __init__(
+        self,
+        nodes: Iterable[GraphItem] = (),
+        *,
+        keep_tail: bool = False,
+        name: str = "",
+        inputs: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self._nodes: list[Node | pedalboard.Plugin] = [as_node(n) for n in nodes]
         self.keep_tail = bool(keep_tail)
         self.name = name
+        self.input_lengths = dict(inputs or {})
+        for input_name, length in self.input_lengths.items():
+            if length not in LENGTHS:
+                raise PresetError(f"inputs.{input_name}.length: must be one of {', '.join(LENGTHS)}, got {length!r}")
         self._stages: list[Node] = []
+
+    def children(self) -> list[Node | pedalboard.Plugin]:
+        return list(self._nodes)
 
     # -- list-like access, as pedalboard.Pedalboard ---------------------------------------
     def __len__(self) -> int:
@@ -142,13 +160,13 @@ class Chain(Node):
             audio = stage._push(audio)
         return audio
 
-    def _one_call(self, audio: np.ndarray) -> np.ndarray:
+    def _one_call(self, audio: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         # A one-shot call per stage would cut each stage's tail before the next stage sees
         # it; streaming does not. Only a lone stage may take its own one-shot path (for a
         # run of natives: exactly pedalboard's own call), so both modes give equal samples.
-        if len(self._stages) == 1 and not self.keep_tail:
+        if len(self._stages) == 1 and not self.keep_tail and self._bus is None:
             return self._stages[0]._one_call(audio)
-        return super()._one_call(audio)
+        return super()._one_call(audio, extras)
 
     @property
     def latency_samples(self) -> int:
@@ -190,6 +208,9 @@ class Mix(Node):
             self._branches.append(node if isinstance(node, Node) else Chain([node]))
         self.name = name
         self._queues: list[np.ndarray] = []
+
+    def children(self) -> list[Node]:
+        return list(self._branches)
 
     def __len__(self) -> int:
         return len(self._branches)

@@ -36,7 +36,7 @@ def supports_channels(plugin: pedalboard.Plugin, num_channels: int, sample_rate:
     return True
 
 
-_FREQUENCIES = ("cutoff_frequency_hz", "cutoff_hz", "centre_frequency_hz")
+FREQUENCY_PARAMETERS = ("cutoff_frequency_hz", "cutoff_hz", "centre_frequency_hz")
 """Built-in plugin parameters that must stay below the Nyquist frequency (a high-pass filter
 tuned above it blows up to infinity)."""
 
@@ -46,7 +46,7 @@ def check_frequencies(plugin: pedalboard.Plugin, sample_rate: float) -> None:
     if isinstance(plugin, pedalboard.VST3Plugin):
         return
     nyquist = sample_rate / 2
-    for name in _FREQUENCIES:
+    for name in FREQUENCY_PARAMETERS:
         value = getattr(plugin, name, None)
         if isinstance(value, (int, float)) and value >= nyquist:
             effect = re.sub(r"(?<!^)(?=[A-Z])", "_", type(plugin).__name__).lower()
@@ -112,7 +112,7 @@ class NativeSegment(Node):
             return np.zeros((stream.num_channels, 0), np.float32)
         return self.board.process(data[:, :whole], stream.sample_rate, size, reset=False)
 
-    def _one_call(self, audio: np.ndarray) -> np.ndarray:
+    def _one_call(self, audio: np.ndarray, extras=None) -> np.ndarray:
         stream = self._stream
         assert stream is not None
         length = audio.shape[1]

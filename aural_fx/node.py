@@ -15,6 +15,7 @@ Shape:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,9 +68,17 @@ class Node(ABC):
 
     is_effect: bool = True
     keep_tail: bool = False
+    input_lengths: Mapping[str, str] = {}
+    """How each named extra input is fitted to the main one's length (``routing.LENGTHS``);
+    a name not listed is padded (``pad``)."""
 
     def __init__(self) -> None:
         self._stream: _Stream | None = None
+        self._bus = None
+
+    def children(self) -> Iterable["Node"]:
+        """The nodes inside this one (chains, mixes and wrappers override it)."""
+        return ()
 
     # -- hooks for subclasses -------------------------------------------------------------
     @abstractmethod
@@ -83,10 +92,24 @@ class Node(ABC):
     def _stop(self) -> None:
         """Release the stream's state."""
 
-    def _one_call(self, audio: np.ndarray) -> np.ndarray:
+    def _one_call(self, audio: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """Process a whole signal from a fresh stream; aligned, same length (plus tail)."""
-        head = self._push(audio)
+        head = self._feed(audio, extras)
         return np.concatenate([head, self._drain(len_in=audio.shape[1] - head.shape[1])], axis=1)
+
+    def _feed(self, audio: np.ndarray, extras: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """``_push`` for the node a caller called: publishes the run's named signals first."""
+        bus = self._bus
+        if bus is None:
+            return self._push(audio)
+        from .routing import _current
+
+        bus.publish_main(audio, extras)
+        token = _current.set(bus)
+        try:
+            return self._push(audio)
+        finally:
+            _current.reset(token)
 
     # -- the pedalboard contract ----------------------------------------------------------
     def process(
@@ -95,6 +118,8 @@ class Node(ABC):
         sample_rate: float,
         buffer_size: int = 8192,
         reset: bool = True,
+        *,
+        inputs: Mapping[str, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Process audio like a pedalboard plugin.
 
@@ -104,6 +129,10 @@ class Node(ABC):
             buffer_size: the largest block handed to the effects at once.
             reset: ``True`` processes a whole signal (output aligned, same length);
                 ``False`` streams, keeping state, and withholds the latency until ``flush()``.
+            inputs: named extra inputs (``routing``) at ``sample_rate``, up- or down-mixed to
+                the main input's channels. In one call they are fitted to the main input's
+                length as ``input_lengths`` says; when streaming each block must be as long
+                as the main input's block.
         """
         audio, was_1d = as_channels_first(input_array)
         if not (isinstance(sample_rate, (int, float)) and np.isfinite(sample_rate)) or sample_rate <= 0:
@@ -111,13 +140,22 @@ class Node(ABC):
         if int(buffer_size) != buffer_size or buffer_size < 1:
             raise AudioError(f"buffer_size must be a positive integer, got {buffer_size!r}")
         buffer_size = int(buffer_size)
+        extras = self._extra_inputs(inputs, audio, streaming=not reset)
         if reset:
             self.reset()
+            if extras:
+                from .routing import fit_inputs, lengths_of
+
+                audio, extras = fit_inputs(audio, extras, lengths_of(self))
             if audio.shape[1] == 0:
                 return _shaped(audio.copy(), was_1d)
+            from .measuring import measure_signal
+
+            measure_signal(self, audio, extras, sample_rate, buffer_size)
             self._begin(sample_rate, audio.shape[0], buffer_size, was_1d)
             try:
-                output = self._one_call(audio)
+                self._open_bus(extras)
+                output = self._one_call(audio, extras)
             finally:
                 self.reset()
             return _shaped(output, was_1d)
@@ -130,9 +168,10 @@ class Node(ABC):
         ):
             self.reset()
             stream = self._begin(sample_rate, audio.shape[0], buffer_size, was_1d)
+            self._open_bus(extras)
         if audio.shape[1] == 0:
             return _shaped(audio.copy(), was_1d)
-        output = self._push(audio)
+        output = self._feed(audio, extras)
         stream.samples_in += audio.shape[1]
         stream.samples_out += output.shape[1]
         return _shaped(output, was_1d)
@@ -156,6 +195,34 @@ class Node(ABC):
         if self._stream is not None:
             self._stop()
         self._stream = None
+        self._bus = None
+
+    def _extra_inputs(self, inputs: Mapping[str, np.ndarray] | None, audio: np.ndarray, streaming: bool) -> dict[str, np.ndarray]:
+        from .routing import match_channels
+
+        extras = {}
+        for name, array in (inputs or {}).items():
+            extra, _ = as_channels_first(array)
+            extra = match_channels(extra, audio.shape[0], f"inputs['{name}']")
+            if streaming and extra.shape[1] != audio.shape[1]:
+                raise AudioError(
+                    f"inputs['{name}'] has {extra.shape[1]} samples, the main block {audio.shape[1]}: "
+                    "when streaming, pass blocks of the same length"
+                )
+            extras[name] = extra
+        return extras
+
+    def _open_bus(self, extras: Mapping[str, np.ndarray]) -> None:
+        """Make the run's bus when the graph reads named signals (none otherwise)."""
+        from .routing import Bus, input_problem, routing_of
+
+        problem = input_problem(self, extras)
+        if problem:
+            raise AudioError(f"this graph {problem}")
+        readers, _ = routing_of(self)
+        if readers:
+            assert self._stream is not None
+            self._bus = Bus(self._stream.num_channels, readers, extras)
 
     @property
     def latency_samples(self) -> int:
@@ -187,7 +254,7 @@ class Node(ABC):
                 raise ProcessingError(
                     f"{self!r} still withheld audio after {MAX_FLUSH_SECONDS:g} s of silence"
                 )
-            out = self._push(block)
+            out = self._feed(block)
             fed += block.shape[1]
             pieces.append(out)
             produced += out.shape[1]
@@ -199,7 +266,7 @@ class Node(ABC):
         while produced < tail_limit:
             if produced >= minimum and pieces and _peak(pieces[-1]) < QUIET:
                 break
-            out = self._push(block)
+            out = self._feed(block)
             pieces.append(out)
             produced += out.shape[1]
         joined = _joined(pieces, stream.num_channels)

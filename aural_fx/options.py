@@ -9,7 +9,8 @@ from typing import Any
 import typer
 
 __all__ = ["Format", "BitDepth", "set_option", "sample_rate_option", "channels_option",
-           "bit_depth_option", "quality_option", "limit_option", "allow_plugin_dir_option"]
+           "bit_depth_option", "quality_option", "limit_option", "loudness_option", "input_option",
+           "allow_plugin_dir_option"]
 
 
 class Format(str, Enum):
@@ -53,3 +54,11 @@ def limit_option() -> Any:
 
 def allow_plugin_dir_option() -> Any:
     return typer.Option([], "--allow-plugin-dir", metavar="DIR", help="Let the preset load VST3 plugins from this folder.")
+
+
+def loudness_option() -> Any:
+    return typer.Option(None, "--loudness", metavar="LUFS", min=-60.0, max=0.0, help="End with a loudness target, e.g. -16 (podcasts), -23 (broadcast), -14 (streaming), under a -1 dBTP ceiling.", rich_help_panel="Output")
+
+
+def input_option() -> Any:
+    return typer.Option([], "--input", "-i", metavar="NAME=FILE", help="An extra input the preset reads, e.g. music=bed.mp3 (see the preset's 'inputs').")

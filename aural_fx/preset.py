@@ -15,6 +15,10 @@ Schema version 1 (documented in docs/presets.md)::
           - effect: reverb
           - chain: []           # ... or a nested chain (here: the dry branch)
 
+Parameters may follow envelopes (``automation:``), extra inputs are declared at the top
+(``inputs:``) and read with ``input:`` nodes, and an effect that takes a side-chain names its
+key with ``sidechain:`` (``main``, an input, or a ``tap:`` earlier in the graph).
+
 Presets are read with ``yaml.safe_load`` only. Relative paths resolve against the preset's
 folder. Every error names its place: ``chain[2].params.ratio: must be >= 1.0, got 0.5``.
 """
@@ -40,7 +44,9 @@ from .errors import ParameterError, PluginError, PresetError, suggest
 from .external import ExternalPlugin, find_vst3, inside, standard_vst3_dirs
 from .files import atomic_write
 from .effect import looks_like_file
+from .automation import Automated
 from .graph import Chain, Mix
+from .routing import LENGTHS, MAIN, Input, Tap, check_routing, routing_of
 from .plugins import Registry, default_registry
 from .processor import Processor
 
@@ -58,13 +64,16 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-TOP_KEYS = ("aural_fx", "name", "description", "keep_tail", "chain")
+TOP_KEYS = ("aural_fx", "name", "description", "keep_tail", "inputs", "chain")
 NODE_KEYS = {
-    "effect": ("effect", "params"),
-    "vst3": ("vst3", "params", "state", "plugin_name"),
+    "effect": ("effect", "params", "automation", "sidechain"),
+    "vst3": ("vst3", "params", "state", "plugin_name", "automation"),
     "chain": ("chain",),
     "mix": ("mix",),
+    "input": ("input",),
+    "tap": ("tap",),
 }
+INPUT_KEYS = ("length",)
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -226,7 +235,7 @@ class _Builder:
         if len(kinds) != 1:
             keys = ", ".join(map(str, item)) or "nothing"
             hint = next((suggest(str(k), NODE_KEYS) for k in item if suggest(str(k), NODE_KEYS)), "")
-            raise self.fail(where, f"needs exactly one of effect, vst3, chain or mix (found {keys}){hint}")
+            raise self.fail(where, f"needs exactly one of effect, vst3, chain, mix, input or tap (found {keys}){hint}")
         kind = kinds[0]
         for key in item:
             if key not in NODE_KEYS[kind]:
@@ -235,6 +244,35 @@ class _Builder:
             return Chain(self.nodes(item["chain"], f"{where}.chain"))
         if kind == "mix":
             return Mix(self.nodes(item["mix"], f"{where}.mix"))
+        if kind in ("input", "tap"):
+            name = item[kind]
+            if not isinstance(name, str) or not name or name == MAIN:
+                raise self.fail(f"{where}.{kind}", f"must be a name other than '{MAIN}', got {name!r}")
+            return Input(name) if kind == "input" else Tap(name)
+        node = self.plain_node(item, kind, where)
+        if "sidechain" in item:
+            source = item["sidechain"]
+            if not getattr(node, "takes_key", False):
+                raise self.fail(f"{where}.sidechain", f"effect '{item['effect']}' takes no side-chain (those that do: {', '.join(self.keyed()) or 'none'})")
+            if not isinstance(source, str) or not source:
+                raise self.fail(f"{where}.sidechain", f"must be '{MAIN}', an input's or a tap's name, got {source!r}")
+            node.sidechain = source
+        automation = item.get("automation")
+        if automation is not None:
+            if not isinstance(automation, dict) or not automation:
+                raise self.fail(f"{where}.automation", f"must map parameter names to breakpoint lists, got {automation!r}")
+            if any(not isinstance(k, str) for k in automation):
+                raise self.fail(f"{where}.automation", "parameter names must be text")
+            try:
+                node = Automated(node, automation, where=f"{where}.automation")
+            except ParameterError as error:
+                raise PresetError(str(error)) from None
+        return node
+
+    def keyed(self) -> list[str]:
+        return sorted(name for name, effect in self.registry.effects.items() if effect.takes_key)
+
+    def plain_node(self, item: dict[str, Any], kind: str, where: str) -> Any:
         params = item.get("params") or {}
         if not isinstance(params, dict):
             raise self.fail(f"{where}.params", f"must be a mapping of parameter values, got {type(params).__name__}")
@@ -323,12 +361,42 @@ def _build_graph(
     name = document.get("name", "")
     if not isinstance(name, str):
         raise PresetError(f"name: must be text, got {name!r}")
+    inputs = _inputs(document.get("inputs"))
     builder = _Builder(base_dir, allowed_plugin_dirs, registry or default_registry())
     try:
         nodes = builder.nodes(document["chain"], "chain")
     except ParameterError as error:
         raise PresetError(str(error)) from None
-    return Chain(nodes, keep_tail=keep_tail, name=name)
+    graph = Chain(nodes, keep_tail=keep_tail, name=name, inputs=inputs)
+    check_routing(graph, inputs)
+    used = routing_of(graph)[0]
+    for input_name in inputs:
+        if input_name not in used:
+            raise PresetError(f"inputs.{input_name}: declared but never read (add an 'input: {input_name}' node or a side-chain)")
+    return graph
+
+
+def _inputs(declared: Any) -> dict[str, str]:
+    """The top-level ``inputs:`` mapping: ``{name: {length: pad|loop|longest}}``."""
+    if declared is None:
+        return {}
+    if not isinstance(declared, dict):
+        raise PresetError(f"inputs: must map input names to settings such as {{length: loop}}, got {type(declared).__name__}")
+    lengths = {}
+    for input_name, settings in declared.items():
+        if not isinstance(input_name, str) or not input_name or input_name == MAIN:
+            raise PresetError(f"inputs: {input_name!r} cannot name an input (text other than '{MAIN}')")
+        settings = {} if settings is None else settings
+        if not isinstance(settings, dict):
+            raise PresetError(f"inputs.{input_name}: must be a mapping such as {{length: loop}}, got {settings!r}")
+        for key in settings:
+            if key not in INPUT_KEYS:
+                raise PresetError(f"inputs.{input_name}.{key}: unknown key{suggest(str(key), INPUT_KEYS)} (valid: {', '.join(INPUT_KEYS)})")
+        length = settings.get("length", "pad")
+        if length not in LENGTHS:
+            raise PresetError(f"inputs.{input_name}.length: must be one of {', '.join(LENGTHS)}, got {length!r}")
+        lengths[input_name] = length
+    return lengths
 
 
 def _resolve(value: str, base_dir: Path) -> Path:
@@ -384,6 +452,14 @@ class _Saver:
         self.base_dir = base_dir
 
     def node(self, node: Any) -> dict[str, Any]:
+        if isinstance(node, Automated):
+            entry = self.node(node.node)
+            entry["automation"] = {name: envelope.points() for name, envelope in node.envelopes.items()}
+            return entry
+        if isinstance(node, Input):
+            return {"input": node.name}
+        if isinstance(node, Tap):
+            return {"tap": node.name}
         if isinstance(node, Chain):
             return {"chain": [self.node(n) for n in node]}
         if isinstance(node, Mix):
@@ -411,7 +487,10 @@ class _Saver:
             elif name in files_or_names and isinstance(value, str) and looks_like_file(value):
                 value = _relative(Path(value), self.base_dir)
             params[name] = _clean(value)
-        return {"effect": effect.name, "params": params}
+        entry = {"effect": effect.name, "params": params}
+        if isinstance(node, Processor) and node.takes_key:
+            entry["sidechain"] = node.sidechain
+        return entry
 
     def vst3(self, plugin: Any, path: Path) -> dict[str, Any]:
         fresh = pedalboard.load_plugin(str(path))
@@ -451,6 +530,10 @@ def preset_document(
         document["name"] = title
     if chain.keep_tail:
         document["keep_tail"] = True
+    declared = routing_of(chain)[0]
+    inputs = {name: chain.input_lengths.get(name, "pad") for name in declared if name != MAIN and name not in routing_of(chain)[1]}
+    if inputs:
+        document["inputs"] = {name: {"length": length} for name, length in inputs.items()}
     document["chain"] = [saver.node(n) for n in chain]
     return document
 

@@ -28,9 +28,10 @@ from typing import Any, ClassVar
 import numpy as np
 from pedalboard.io import StreamResampler
 
-from .errors import ProcessingError, suggest
+from .errors import ParameterError, ProcessingError, suggest
 from .node import Node
 from .params import Params, set_validated, validate
+from .routing import MAIN
 
 __all__ = ["Processor", "choose_rate"]
 
@@ -93,10 +94,21 @@ class Processor(Node):
     any_block_size: ClassVar[bool] = False
     """True when ``process_block`` takes blocks of any length (it frames the signal itself):
     the host then passes each pushed chunk whole instead of cutting it to ``buffer_size``."""
+    takes_key: ClassVar[bool] = False
+    """True when the effect reads a side-chain: ``process_block(block, key)`` then receives
+    the key signal of the same instants (see ``routing``); such an effect runs at any rate."""
+    measures_signal: ClassVar[bool] = False
+    """True when the effect must hear the whole signal arriving at it before it processes
+    (``loudness``): hosts first run measuring passes that call ``measure_block``."""
 
     def __init__(self, **params: Any) -> None:
+        sidechain = params.pop("sidechain", MAIN) if self.takes_key else None
         object.__setattr__(self, "_params", validate(self.Params, params, prefix=self._owner() + "."))
         super().__init__()
+        self._sidechain: str | None = None
+        if self.takes_key:
+            self.sidechain = sidechain
+        self.set_measure_mode("off")
         self._run_rate: float = 0.0
         self._to_run: _Resampler | None = None
         self._from_run: _Resampler | None = None
@@ -141,6 +153,47 @@ class Processor(Node):
         bandwidth (``bandwidth_extension``) ask for more."""
         return float(input_rate)
 
+    # -- side-chain ------------------------------------------------------------------------
+    @property
+    def sidechain(self) -> str | None:
+        """Where the key comes from: ``main`` (the graph's input), an extra input or a tap."""
+        return self._sidechain
+
+    @sidechain.setter
+    def sidechain(self, source: str) -> None:
+        if not self.takes_key:
+            raise ParameterError(f"{self._owner()}: takes no side-chain")
+        if not isinstance(source, str) or not source:
+            raise ParameterError(f"{self._owner()}.sidechain: must be the name of an input or a tap, got {source!r}")
+        self._sidechain = source
+
+    @property
+    def key_source(self) -> str | None:
+        """The named signal this effect reads (``routing``), if any."""
+        return self._sidechain
+
+    # -- effects that hear the signal arriving at them first (loudness) -------------------
+    def measure_block(self, block: np.ndarray) -> None:
+        """Hear one block of the signal arriving here, in a measuring pass (``measures_signal``)."""
+
+    def finish_measuring(self) -> bool:
+        """Called when a measuring pass has fed the whole signal to ``measure_block``;
+        return True to hear it once more (a second pass)."""
+        return False
+
+    def set_measure_mode(self, mode: str) -> None:
+        """``measure`` (hear, output silence), ``wait`` (output silence: an earlier effect is
+        being measured) or ``off`` (process); hosts set it around measuring passes."""
+        self._measure_mode = mode
+        self._measured = 0
+        self._measure_limit: int | None = None
+
+    def measure_until(self, samples: int) -> None:
+        """The signal ends after ``samples`` (at the host's rate): what follows is the silence
+        that flushes the graph, which ``measure_block`` does not hear."""
+        rate = self._stream.sample_rate if self._stream else self._run_rate
+        self._measure_limit = int(round(samples * (self._run_rate / rate))) if rate and self._run_rate else samples
+
     # -- effects that analyse the whole input first (eq_match) ----------------------------
     @property
     def needs_input(self) -> bool:
@@ -155,9 +208,10 @@ class Processor(Node):
     def prepare(self, sample_rate: float, num_channels: int) -> None:
         """Allocate state for a new stream at ``sample_rate`` (the rate the effect runs at)."""
 
-    def process_block(self, block: np.ndarray) -> np.ndarray:
+    def process_block(self, block: np.ndarray, key: np.ndarray | None = None) -> np.ndarray:
         """Process ``(channels, n)`` float32 and return the same shape, delayed by
-        ``internal_latency`` samples. Must not depend on how the signal is cut into blocks."""
+        ``internal_latency`` samples. Must not depend on how the signal is cut into blocks.
+        ``key`` is the side-chain's ``(channels, n)`` block, for effects that ``takes_key``."""
         raise NotImplementedError(f"{type(self).__name__} must implement process_block")
 
     @property
@@ -210,18 +264,38 @@ class Processor(Node):
         self._to_drop = self.internal_latency
         self._pushed_in = self._pushed_out = 0
         self._surplus = None
+        if self.takes_key:
+            if self._run_rate != sample_rate:
+                raise ProcessingError(f"{self._owner()}: an effect that reads a side-chain must run at any rate")
+            self._waiting = np.zeros((num_channels, 0), np.float32)
+            self._key_position = 0
         self.prepare(self._run_rate, num_channels)
 
     def _stop(self) -> None:
         self._to_run = self._from_run = None
         self._surplus = None
 
+    def _keyed(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The part of the waiting input whose key has arrived, and that key."""
+        from .routing import current_bus
+
+        bus = current_bus(self._owner())
+        waiting = np.concatenate([self._waiting, audio], axis=1) if self._waiting.shape[1] else audio
+        key = bus.read(self._sidechain, id(self), self._key_position, waiting.shape[1])
+        count = key.shape[1]
+        self._waiting = waiting[:, count:]
+        self._key_position += count
+        return waiting[:, :count], key
+
     def _push(self, audio: np.ndarray) -> np.ndarray:
         stream = self._stream
         assert stream is not None
+        key = None
+        if self.takes_key:
+            audio, key = self._keyed(audio)
         self._pushed_in += audio.shape[1]
         run = self._to_run.process(audio) if self._to_run is not None else audio
-        out = self._run_blocks(run, max(stream.buffer_size, run.shape[1]) if self.any_block_size else stream.buffer_size)
+        out = self._run_blocks(run, max(stream.buffer_size, run.shape[1]) if self.any_block_size else stream.buffer_size, key)
         if self._to_drop:
             dropped = min(self._to_drop, out.shape[1])
             out = out[:, dropped:]
@@ -248,13 +322,24 @@ class Processor(Node):
         self._pushed_out += out.shape[1]
         return np.ascontiguousarray(out)
 
-    def _run_blocks(self, audio: np.ndarray, buffer_size: int) -> np.ndarray:
+    def _run_blocks(self, audio: np.ndarray, buffer_size: int, key: np.ndarray | None = None) -> np.ndarray:
         if audio.shape[1] == 0:
             return audio
+        if self._measure_mode != "off":
+            if self._measure_mode == "measure":
+                limit = self._measure_limit
+                heard = audio if limit is None else audio[:, : max(0, limit - self._measured)]
+                if heard.shape[1]:
+                    self.measure_block(heard)
+                self._measured += audio.shape[1]
+            return np.zeros_like(audio)
         pieces = []
         for start in range(0, audio.shape[1], buffer_size):
             block = audio[:, start : start + buffer_size]
-            out = np.asarray(self.process_block(block), dtype=np.float32)
+            if key is None:
+                out = np.asarray(self.process_block(block), dtype=np.float32)
+            else:
+                out = np.asarray(self.process_block(block, key[:, start : start + buffer_size]), dtype=np.float32)
             if out.shape != block.shape:
                 raise ProcessingError(
                     f"{self._owner()}.process_block returned shape {out.shape} for a block of "

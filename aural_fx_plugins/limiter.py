@@ -27,7 +27,6 @@ start, so streaming in any block sizes gives the same bits as one call.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,8 @@ import numpy as np
 
 import aural_fx
 from aural_fx import Params, Processor, param
+
+from .smoothing import DecayingMax, MovingAverage, MovingExtreme
 
 __all__ = ["TruePeakLimiter", "true_peak", "OVERSAMPLING"]
 
@@ -47,9 +48,6 @@ _HISTORY = 2 * _HALF_SPAN + 1
 _GUARD = _HALF_SPAN
 """The held gain also covers this many samples either side of a peak, so the gain is flat
 over the span that shapes the inter-sample waveform."""
-_RELEASE_CHUNK = 4096
-"""Release is computed in chunks of at most this many samples, anchored at the stream's
-start (fewer when the release is so short that the chunk's scale factors would overflow)."""
 
 
 @functools.cache
@@ -108,20 +106,11 @@ class TruePeakLimiter(Processor):
     def prepare(self, sample_rate: float, num_channels: int) -> None:
         self._window = self._lookahead_samples(sample_rate)
         self._ceiling = 10.0 ** (self.ceiling_db / 20.0)
-        time_constant = self.release_ms * sample_rate / 1000.0
-        self._chunk = max(1, min(_RELEASE_CHUNK, int(500 * time_constant)))
-        self._decay = math.exp(-1.0 / time_constant)
-        steps = np.arange(self._chunk, dtype=np.float64)
-        self._decay_powers = self._decay**steps
-        self._growth_powers = self._decay**-steps
         # State: detector input, needed gains for the hold window, release, attack average.
         self._detector_input = np.zeros((num_channels, _HISTORY), np.float64)
-        self._needed = np.ones(self._window + 2 * _GUARD, np.float64)
-        self._release_max = 0.0  # running max in the current chunk's scale
-        self._reduction = 0.0  # gain reduction after the last sample
-        self._position = 0  # samples since the stream began
-        self._held = np.ones(self._window, np.float64)
-        self._held_sum = float(self._window)
+        self._hold = MovingExtreme(self._window + 1 + 2 * _GUARD, 1.0)
+        self._release = DecayingMax(self.release_ms * sample_rate / 1000.0)
+        self._ramp = MovingAverage(self._window, 1.0)
         self._dry = np.zeros((num_channels, self.internal_latency), np.float32)
 
     def _lookahead_samples(self, sample_rate: float) -> int:
@@ -135,54 +124,25 @@ class TruePeakLimiter(Processor):
         if name == "ceiling_db" and self._stream is not None:
             self._ceiling = 10.0 ** (self.ceiling_db / 20.0)
 
-    def process_block(self, block: np.ndarray) -> np.ndarray:
+    def process_block(self, block: np.ndarray, key: np.ndarray | None = None) -> np.ndarray:
+        return self.limit(block, self.detect(block))
+
+    def detect(self, block: np.ndarray) -> np.ndarray:
+        """The true peak around each sample of ``block`` (delayed as the output is)."""
         n = block.shape[1]
         detector_input = np.concatenate([self._detector_input, block.astype(np.float64)], axis=1)
         self._detector_input = detector_input[:, n:]
-        peaks = _interpolated_peaks(detector_input, n)
+        return _interpolated_peaks(detector_input, n)
+
+    def limit(self, block: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+        """``block`` delayed and turned down where ``peaks`` (from ``detect``) would exceed
+        the ceiling."""
+        n = block.shape[1]
         needed = np.minimum(1.0, self._ceiling / np.maximum(peaks, 1e-30))
-        held = self._hold(needed)
-        released = 1.0 - self._release(1.0 - held)
-        gain = self._ramp(released)
+        gain = self._ramp(1.0 - self._release(1.0 - self._hold(needed)))
         dry = np.concatenate([self._dry, block], axis=1)
         self._dry = dry[:, n:]
         return (dry[:, :n] * gain).astype(np.float32)
-
-    def _hold(self, needed: np.ndarray) -> np.ndarray:
-        """Smallest needed gain over the last ``window + 1`` samples."""
-        from scipy.ndimage import minimum_filter1d
-
-        joined = np.concatenate([self._needed, needed])
-        width = self._window + 1 + 2 * _GUARD
-        self._needed = joined[-(width - 1) :]
-        return minimum_filter1d(joined, width, origin=(width - 1) // 2, mode="nearest")[width - 1 :]
-
-    def _release(self, reduction: np.ndarray) -> np.ndarray:
-        """``out[i] = max(reduction[i], decay * out[i - 1])``, chunk by chunk on a fixed grid."""
-        out = np.empty_like(reduction)
-        done = 0
-        while done < reduction.size:
-            offset = self._position % self._chunk
-            if offset == 0:  # a new chunk: rescale the carried reduction into it
-                self._release_max = self._decay * self._reduction
-            count = min(reduction.size - done, self._chunk - offset)
-            scaled = reduction[done : done + count] * self._growth_powers[offset : offset + count]
-            running = np.maximum.accumulate(np.concatenate([[self._release_max], scaled]))[1:]
-            out[done : done + count] = running * self._decay_powers[offset : offset + count]
-            self._release_max = float(running[-1])
-            self._reduction = float(out[done + count - 1])
-            self._position += count
-            done += count
-        return out
-
-    def _ramp(self, gains: np.ndarray) -> np.ndarray:
-        """Moving average of the gain over the look-ahead window."""
-        joined = np.concatenate([self._held, gains])
-        steps = gains - joined[: gains.size]
-        sums = np.cumsum(np.concatenate([[self._held_sum], steps]))[1:]
-        self._held = joined[-self._window :]
-        self._held_sum = float(sums[-1])
-        return sums / self._window
 
 
 @aural_fx.hookimpl

@@ -13,7 +13,7 @@ from aural_fx.plugins import ONLY_ENV
 
 # The suite sees the built-in plugins and its own test packages only, never plugins the user
 # installed (the CLI's subprocesses inherit this).
-os.environ[ONLY_ENV] = "pedalboard,limiter,eq_match,enhance,bandwidth,demo,broken,faults"
+os.environ[ONLY_ENV] = "pedalboard,limiter,ducker,loudness,eq_match,enhance,bandwidth,demo,broken,faults"
 
 VST3 = Path("/usr/lib/vst3")
 ZAMAXIM = VST3 / "ZaMaximX2.vst3"

@@ -102,9 +102,9 @@ def test_two_inputs_that_would_write_the_same_file(tmp_path, gain_preset):
 def test_set_overrides_a_preset_value(tmp_path):
     source = save(tmp_path / "in.wav", music())
     target = tmp_path / "out.wav"
-    result = run_cli("run", VOICE, source, "-o", target, "--set", "chain.1.params.ratio=8", "--set", "chain.3.params.gain_db=-2.5")
+    result = run_cli("run", VOICE, source, "-o", target, "--set", "chain.1.params.ratio=8", "--set", "chain.3.params.target_lufs=-20")
     assert result.returncode == 0, result.stderr
-    overrides = {"chain.1.params.ratio": 8, "chain.3.params.gain_db": -2.5}
+    overrides = {"chain.1.params.ratio": 8, "chain.3.params.target_lufs": -20}
     np.testing.assert_array_equal(load(target)[0], expected(VOICE, music(), RATE, overrides))
     assert not np.array_equal(load(target)[0], expected(VOICE, music(), RATE))
 
@@ -349,7 +349,7 @@ def test_describe_shows_type_range_default_unit_and_description():
 
 
 def test_validate_and_version():
-    assert run_cli("validate", "presets/voice-polish.yaml").stdout == "presets/voice-polish.yaml: valid (5 nodes)\n"
+    assert run_cli("validate", "presets/voice-polish.yaml").stdout == "presets/voice-polish.yaml: valid (4 nodes)\n"
     checked = run_cli("validate", "presets/voice-polish.yaml", "--set", "chain.1.params.ratio=0.5")
     assert checked.returncode == 3
     assert checked.stderr == "error: presets/voice-polish.yaml: chain[1].params.ratio: must be >= 1.0, got 0.5\n"

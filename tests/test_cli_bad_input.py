@@ -218,7 +218,7 @@ def test_set_is_validated_like_the_preset(tmp_path):
     assert_refused(["run", VOICE, source, "--set", "chain.1.params.ratio=0.5"], BAD_INPUT,
                    f"{VOICE}: chain[1].params.ratio: must be >= 1.0, got 0.5", tmp_path, [source])
     assert_refused(["run", VOICE, source, "--set", "chain.9.params.ratio=2"], BAD_INPUT,
-                   f"{VOICE}: chain.9: no item 9 (the list has 5)", tmp_path, [source])
+                   f"{VOICE}: chain.9: no item 9 (the list has 4)", tmp_path, [source])
     assert_refused(["run", VOICE, source, "--set", "chain.1.params.ratio"], USAGE,
                    "--set: expected PATH=VALUE, e.g. chain.1.params.ratio=4, got 'chain.1.params.ratio' "
                    "(see 'aural-fx run --help')", tmp_path, [source])

@@ -168,7 +168,7 @@ def test_json_output_for_scripts(tmp_path):
     assert (ratio["minimum"], ratio["default"], ratio["required"]) == (1.0, 1.0, False)
     plugins = json.loads(run_cli("plugins", "--json").stdout)
     assert {p["name"]: p["status"] for p in plugins}["pedalboard"] == "ok"
-    assert json.loads(run_cli("validate", VOICE, "--json").stdout) == {"preset": str(VOICE), "valid": True, "nodes": 5}
+    assert json.loads(run_cli("validate", VOICE, "--json").stdout) == {"preset": str(VOICE), "valid": True, "nodes": 4}
     bad = write_preset(tmp_path, "aural_fx: 1\nchain:\n  - effect: nope\n")
     refused = run_cli("validate", bad, "--json")
     assert refused.returncode == 3 and json.loads(refused.stdout)["valid"] is False

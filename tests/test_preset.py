@@ -104,7 +104,7 @@ def write(tmp_path, text, name="p.yaml"):
         ("aural_fx: 1\nchain:\n  - effect: ladder_filter\n    params: {mode: LPF13}\n",
          "chain[0].params.mode: must be one of 'LPF12', 'HPF12', 'BPF12', 'LPF24', 'HPF24' or 'BPF24', got 'LPF13'"),
         ("aural_fx: 1\nchain:\n  - mix:\n    - effect: reverb\n      params: {room_size: 1.5}\n", "chain[0].mix[0].params.room_size: must be <= 1.0, got 1.5"),
-        ("aural_fx: 1\nchain:\n  - efect: reverb\n", "chain[0]: needs exactly one of effect, vst3, chain or mix (found efect); did you mean 'effect'?"),
+        ("aural_fx: 1\nchain:\n  - efect: reverb\n", "chain[0]: needs exactly one of effect, vst3, chain, mix, input or tap (found efect); did you mean 'effect'?"),
         ("aural_fx: 1\nchain:\n  - effect: reverb\n    param: {}\n", "chain[0].param: unknown key for an effect node; did you mean 'params'?"),
         ("aural_fx: 2\nchain: []\n", "aural_fx: unsupported preset schema version 2 (this aural-fx reads version 1)"),
         ("aural_fx: 1\nchian: []\n", "chian: unknown top-level key; did you mean 'chain'?"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..audio import partial_files
+from ..audio import check_input, partial_files
 from ..errors import AudioError, OptionError
+from ..routing import input_problem
 from ..formats import FORMATS, format_of, open_writer
 from .inputs import find_inputs, output_paths
 from .manifest import FileOutcome, FileRecord, Manifest
@@ -79,6 +80,8 @@ def run_batch(
     sample_rate: int | None = None,
     num_channels: int | None = None,
     limit: bool = False,
+    loudness: float | None = None,
+    extra_inputs: Mapping[str, str | Path] | None = None,
     overrides: dict[str, Any] | None = None,
     allowed_plugin_dirs: Sequence[str | Path] = (),
     overwrite: bool = False,
@@ -99,7 +102,9 @@ def run_batch(
         engine: ``local`` (worker processes on this machine) or ``ray`` (Ray actors).
         jobs: workers (default: local, every core; ray, every CPU of the cluster).
         ray_address: the Ray cluster to use (default: start a local Ray).
-        format, bit_depth, quality, sample_rate, num_channels, limit: as for ``aural-fx run``.
+        format, bit_depth, quality, sample_rate, num_channels, limit, loudness: as for
+            ``aural-fx run``.
+        extra_inputs: named extra inputs the preset reads (``--input``), the same for every file.
         overrides: ``{"chain.1.params.ratio": 4}`` preset values.
         overwrite: replace outputs this batch did not write, and start the manifest afresh
             when it was written with other settings.
@@ -118,10 +123,16 @@ def run_batch(
     out_dir = Path(out_dir)
     items = find_inputs(inputs, exclude=out_dir)
     targets = output_paths(items, out_dir, format)
-    options = OutputOptions(format, bit_depth, quality, sample_rate, num_channels)
+    named = tuple((name, os.path.abspath(path)) for name, path in (extra_inputs or {}).items())
+    for _, path in named:
+        check_input(path)
+    options = OutputOptions(format, bit_depth, quality, sample_rate, num_channels, named)
     _check_output_options(options, targets, [i.source for i in items])
-    spec = GraphSpec.from_file(preset, overrides, allowed_plugin_dirs, limit)
+    spec = GraphSpec.from_file(preset, overrides, allowed_plugin_dirs, limit, loudness)
     _validated[:] = [spec.build()]
+    problem = input_problem(_validated[0], dict(named), how="cli")
+    if problem:
+        raise AudioError(f"{spec.source}: {problem}")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -130,6 +141,8 @@ def run_batch(
         "preset_sha256": _sha256_text(spec.preset_text),
         "overrides": [list(pair) for pair in spec.overrides],
         "limit": limit,
+        **({"loudness": loudness} if loudness is not None else {}),
+        **({"inputs": [list(pair) for pair in named]} if named else {}),
         "format": format,
         "bit_depth": bit_depth,
         "quality": quality,

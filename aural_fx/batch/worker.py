@@ -35,10 +35,13 @@ class GraphSpec:
     allowed_plugin_dirs: tuple[str, ...] = ()
     limit: bool = False
     """End the chain with a true-peak limiter at -1 dBTP."""
+    loudness: float | None = None
+    """End the chain with a loudness target (LUFS)."""
 
     @classmethod
     def from_file(
-        cls, preset: str | Path, overrides: dict[str, Any] | None = None, allowed_plugin_dirs=(), limit: bool = False
+        cls, preset: str | Path, overrides: dict[str, Any] | None = None, allowed_plugin_dirs=(), limit: bool = False,
+        loudness: float | None = None,
     ) -> "GraphSpec":
         """The spec of the preset file ``preset`` (read now; a bad path raises ``PresetError``)."""
         from ..preset import read_preset_text, resolve_preset
@@ -52,11 +55,12 @@ class GraphSpec:
             tuple((overrides or {}).items()),
             tuple(os.path.abspath(d) for d in allowed_plugin_dirs),
             limit,
+            loudness,
         )
 
     def build(self) -> Node:
         """The graph (raises ``PresetError`` and the like for a bad preset)."""
-        from ..graph import Chain
+        from ..endings import with_endings
         from ..preset import preset_from_text
 
         graph: Node = preset_from_text(
@@ -66,11 +70,7 @@ class GraphSpec:
             overrides=dict(self.overrides),
             allowed_plugin_dirs=self.allowed_plugin_dirs,
         )
-        if self.limit:
-            from aural_fx_plugins.limiter import TruePeakLimiter
-
-            graph = Chain([graph, TruePeakLimiter(ceiling_db=-1.0)])
-        return graph
+        return with_endings(graph, limit=self.limit, loudness=self.loudness)
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ class OutputOptions:
     quality: str | None = None
     sample_rate: int | None = None
     num_channels: int | None = None
+    extra_inputs: tuple[tuple[str, str], ...] = ()
+    """Named extra inputs (``--input``), the same for every file: ``(name, absolute path)``."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class GraphWorker:
             result = process_file(
                 self.graph, task.source, target, overwrite=True, format=o.format, bit_depth=o.bit_depth,
                 quality=o.quality, sample_rate=o.sample_rate, num_channels=o.num_channels,
+                inputs=dict(o.extra_inputs),
             )
             digest, size = checksum(target)
         except AuralFxError as error:
