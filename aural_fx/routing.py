@@ -154,14 +154,28 @@ def _to_length(audio: np.ndarray, length: int) -> np.ndarray:
     return np.pad(audio, ((0, 0), (0, length - audio.shape[1])))
 
 
-class Input(Node):
-    """Outputs the extra input ``name`` instead of what flows in (aligned in time)."""
+class _Named(Node):
+    """A node that names a signal (``kind``: ``an input``, ``a tap``)."""
+
+    kind = "a signal"
 
     def __init__(self, name: str) -> None:
         super().__init__()
         if not isinstance(name, str) or not name or name == MAIN:
-            raise PresetError(f"an input needs a name other than '{MAIN}', got {name!r}")
+            raise PresetError(f"{self.kind} needs a name other than '{MAIN}', got {name!r}")
         self.name = name
+
+    def __repr__(self) -> str:
+        return f"aural_fx.{type(self).__name__}({self.name!r})"
+
+
+class Input(_Named):
+    """Outputs the extra input ``name`` instead of what flows in (aligned in time)."""
+
+    kind = "an input"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
         self._position = 0
         self._owed = 0
 
@@ -179,18 +193,11 @@ class Input(Node):
         self._owed -= out.shape[1]
         return out
 
-    def __repr__(self) -> str:
-        return f"aural_fx.Input({self.name!r})"
 
-
-class Tap(Node):
+class Tap(_Named):
     """Passes its signal through unchanged and publishes it as ``name`` (a side-chain key)."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        if not isinstance(name, str) or not name or name == MAIN:
-            raise PresetError(f"a tap needs a name other than '{MAIN}', got {name!r}")
-        self.name = name
+    kind = "a tap"
 
     def _start(self, sample_rate: float, num_channels: int, buffer_size: int) -> None:
         pass
@@ -200,9 +207,6 @@ class Tap(Node):
         if bus is not None:
             bus.publish(self.name, audio)
         return audio
-
-    def __repr__(self) -> str:
-        return f"aural_fx.Tap({self.name!r})"
 
 
 def _descendants(node: Any):
