@@ -164,3 +164,18 @@ def test_podcast_mix_preset_from_the_command_line(tmp_path):
     gone = run_cli("run", "presets/podcast-mix.yaml", tmp_path / "voice.wav", "--input", f"music={tmp_path / 'nope.mp3'}", "-o", tmp_path / "x.wav")
     assert (gone.returncode, gone.stderr) == (3, f"error: {tmp_path / 'nope.mp3'}: input file not found\n")
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_batch_gives_every_file_the_same_extra_input(tmp_path):
+    voice = voice_in_the_middle()[:, : 3 * RATE]
+    for name in ("a", "b"):
+        soundfile.write(tmp_path / f"{name}.wav", voice[0], RATE)
+    done = run_cli("batch", "podcast-mix", tmp_path / "a.wav", tmp_path / "b.wav", "--out-dir", tmp_path / "out",
+                   "--input", f"music={BED}", "-q")
+    assert done.returncode == 0, done.stderr
+    a, _ = soundfile.read(tmp_path / "out" / "a.wav", dtype="float32")
+    b, _ = soundfile.read(tmp_path / "out" / "b.wav", dtype="float32")
+    assert np.array_equal(a, b) and abs(pyloudnorm.Meter(RATE).integrated_loudness(a.astype(np.float64)) + 16) < 0.1
+    missing = run_cli("batch", "podcast-mix", tmp_path / "a.wav", "--out-dir", tmp_path / "out2", "-q")
+    shipped = ROOT / "presets/podcast-mix.yaml"
+    assert (missing.returncode, missing.stderr) == (3, f"error: {shipped}: needs the input 'music': give it with --input music=FILE\n")
