@@ -31,7 +31,7 @@ import pedalboard
 
 from .errors import ParameterError, suggest
 from .external import ExternalPlugin
-from .native import FREQUENCY_PARAMETERS, NativeSegment
+from .native import FREQUENCY_PARAMETERS, NativeSegment, effect_name
 from .node import Node
 from .processor import Processor
 
@@ -252,9 +252,8 @@ class Automated(Node):
         if isinstance(node, pedalboard.Plugin) and not isinstance(node, pedalboard.VST3Plugin):
             for name, envelope in self.envelopes.items():
                 if name in FREQUENCY_PARAMETERS and max(envelope.values) >= sample_rate / 2:
-                    effect = re.sub(r"(?<!^)(?=[A-Z])", "_", type(node).__name__).lower()
                     raise ParameterError(
-                        f"{effect}.{name}: its automation reaches {max(envelope.values):g} Hz, at or above the "
+                        f"{effect_name(node)}.{name}: its automation reaches {max(envelope.values):g} Hz, at or above the "
                         f"Nyquist frequency of {sample_rate:g} Hz audio ({sample_rate / 2:g} Hz)"
                     )
         if isinstance(node, pedalboard.Plugin):

@@ -41,6 +41,11 @@ FREQUENCY_PARAMETERS = ("cutoff_frequency_hz", "cutoff_hz", "centre_frequency_hz
 tuned above it blows up to infinity)."""
 
 
+def effect_name(plugin: pedalboard.Plugin) -> str:
+    """A built-in's registry name from its class: ``LowpassFilter`` -> ``lowpass_filter``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(plugin).__name__).lower()
+
+
 def check_frequencies(plugin: pedalboard.Plugin, sample_rate: float) -> None:
     """Refuse a built-in filter tuned at or above the Nyquist frequency of ``sample_rate``."""
     if isinstance(plugin, pedalboard.VST3Plugin):
@@ -49,9 +54,8 @@ def check_frequencies(plugin: pedalboard.Plugin, sample_rate: float) -> None:
     for name in FREQUENCY_PARAMETERS:
         value = getattr(plugin, name, None)
         if isinstance(value, (int, float)) and value >= nyquist:
-            effect = re.sub(r"(?<!^)(?=[A-Z])", "_", type(plugin).__name__).lower()
             raise ParameterError(
-                f"{effect}.{name}: {value:g} Hz is at or above the Nyquist frequency of "
+                f"{effect_name(plugin)}.{name}: {value:g} Hz is at or above the Nyquist frequency of "
                 f"{sample_rate:g} Hz audio ({nyquist:g} Hz)"
             )
 

@@ -216,10 +216,12 @@ class Node(ABC):
         """Make the run's bus when the graph reads named signals (none otherwise)."""
         from .routing import Bus, input_problem, routing_of
 
+        readers, _ = routing_of(self)
+        if not readers and not extras:
+            return
         problem = input_problem(self, extras)
         if problem:
             raise AudioError(f"this graph {problem}")
-        readers, _ = routing_of(self)
         if readers:
             assert self._stream is not None
             self._bus = Bus(self._stream.num_channels, readers, extras)

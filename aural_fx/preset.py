@@ -530,8 +530,8 @@ def preset_document(
         document["name"] = title
     if chain.keep_tail:
         document["keep_tail"] = True
-    declared = routing_of(chain)[0]
-    inputs = {name: chain.input_lengths.get(name, "pad") for name in declared if name != MAIN and name not in routing_of(chain)[1]}
+    readers, taps = routing_of(chain)
+    inputs = {name: chain.input_lengths.get(name, "pad") for name in readers if name != MAIN and name not in taps}
     if inputs:
         document["inputs"] = {name: {"length": length} for name, length in inputs.items()}
     document["chain"] = [saver.node(n) for n in chain]

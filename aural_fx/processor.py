@@ -169,7 +169,8 @@ class Processor(Node):
 
     @property
     def key_source(self) -> str | None:
-        """The named signal this effect reads (``routing``), if any."""
+        """The named signal this effect reads (``routing``), if any. Not ``sidechain``: a
+        VST3 may have a parameter of that name (ZamCompX2 does)."""
         return self._sidechain
 
     # -- effects that hear the signal arriving at them first (loudness) -------------------
