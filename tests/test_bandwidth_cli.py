@@ -42,7 +42,7 @@ def test_train_bad_input(tmp_path):
     assert suffix.stderr.strip() == f"error: {tmp_path / 'm.pt'}: the model file must end in .safetensors"
     missing = run_cli("train", "bandwidth", "-o", tmp_path / "m.safetensors", "--music", tmp_path / "nope", "--work-dir", tmp_path / "w")
     assert missing.returncode == 3
-    assert missing.stderr.strip() == f"error: {tmp_path / 'nope'}: no such folder of clean audio"
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope'}: no such folder of audio"
     assert not (tmp_path / "m.safetensors").exists()
 
 

@@ -4,6 +4,9 @@ The model maps ``chunk + 2 * context`` frames to ``chunk`` frames (each output f
 ``context`` frames either side). Chunks sit on a grid fixed from the first sample, so how the
 signal is cut into blocks never changes a bit of the output; the price is a constant delay of
 ``latency`` samples (one chunk, the right context and one hop).
+
+With ``chunk=0`` (and no context) the model is a causal one that keeps its own state between
+calls: each call gets every frame completed since the last, so the delay is one window.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ class FrameStream:
     def __init__(self, model: FrameModel, channels: int, n_fft: int, hop: int, bins: int, chunk: int, context: int) -> None:
         if n_fft != 2 * hop:
             raise ValueError("FrameStream needs n_fft == 2 * hop")
+        if chunk == 0 and context:
+            raise ValueError("FrameStream: a stateful model (chunk 0) takes no context")
         self.model, self.n_fft, self.hop, self.bins = model, n_fft, hop, bins
         self.chunk, self.context = chunk, context
-        self.latency = (chunk + context + 1) * hop
+        self.latency = (max(chunk, 1) + context + 1) * hop
         # the input buffer starts at the first sample of frame -context (zeros before the signal)
         self._input = np.zeros((channels, context * hop + n_fft - hop))
         self._pending = np.zeros((channels, hop))  # overlap-add half waiting for the next chunk
@@ -39,8 +44,9 @@ class FrameStream:
     def process(self, block: np.ndarray) -> np.ndarray:
         """Push ``(channels, n)`` samples; returns ``(channels, n)`` output samples."""
         self._input = np.concatenate([self._input, block], axis=1)
-        span = (self.chunk + 2 * self.context) * self.hop + self.n_fft - self.hop  # samples per model call
-        step = self.chunk * self.hop
+        chunk = self.chunk or max(1, (self._input.shape[1] - (self.n_fft - self.hop)) // self.hop)
+        span = (chunk + 2 * self.context) * self.hop + self.n_fft - self.hop  # samples per model call
+        step = chunk * self.hop
         results = [self._output]
         while self._input.shape[1] >= span:
             spectra = analysis(self._input[:, :span], self.n_fft, self.hop, self.bins)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Callable
 
@@ -19,18 +19,23 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.weights import load_weights, save_weights
 
-__all__ = ["RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model"]
+__all__ = ["ADDED_LATER", "RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model"]
 
-RUN_ONLY = ("out", "threads", "workers", "work_dir")
+RUN_ONLY = ("out", "threads", "workers", "work_dir", "until")
 """Option fields that do not change what a run trains."""
+
+ADDED_LATER = "added_later"
+"""Field metadata flag: an option added after runs were checkpointed; at its default it is
+left out of the fingerprint, so those runs still resume."""
 
 
 def run_fingerprint(options) -> str:
     """What a checkpoint or a cache of examples must match to be reused: the settings, and
     the contents of the files they name (an edited recipe renders new examples)."""
     values: dict[str, object] = {}
+    later = {f.name: f.default for f in fields(options) if f.metadata.get(ADDED_LATER)}
     for key, value in asdict(options).items():
-        if key in RUN_ONLY:
+        if key in RUN_ONLY or (key in later and value == later[key]):
             continue
         values[key] = str(value)
         paths = value if isinstance(value, list) else [value]

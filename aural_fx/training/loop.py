@@ -41,6 +41,7 @@ class LoopSettings:
     learning_rate: float
     seed: int
     workers: int = 1
+    until: int | None = None  # stop after this step (a round's end); the schedule stays that of ``steps``
 
 
 class _Batches(torch.utils.data.IterableDataset):
@@ -69,7 +70,7 @@ def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettin
                                              settings.fingerprint, model, optimizer, schedule, report)
     step = done_rounds * settings.round_steps
     rounds = -(-settings.steps // settings.round_steps)
-    if step >= settings.steps:
+    if step >= min(settings.steps, settings.until or settings.steps):
         return history
     loader = torch.utils.data.DataLoader(_Batches(source, settings, step), batch_size=None,
                                          num_workers=settings.workers, prefetch_factor=4 if settings.workers else None,
@@ -102,4 +103,6 @@ def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettin
             save_checkpoint(settings.checkpoint, settings.kind, settings.fingerprint, model, optimizer, schedule,
                             current, history)
             losses, started = [], time.perf_counter()
+            if settings.until is not None and step >= settings.until:
+                break
     return history

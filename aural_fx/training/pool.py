@@ -45,7 +45,7 @@ def audio_folder_files(folders: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for folder in folders:
         if not Path(folder).is_dir():
-            raise AuralFxError(f"{folder}: no such folder of clean audio")
+            raise AuralFxError(f"{folder}: no such folder of audio")
         files += audio_files(Path(folder))
     if not files:
         raise AuralFxError(f"{', '.join(map(str, folders))}: no audio files found")
