@@ -31,19 +31,10 @@ from aural_fx.evaluation.compare import align  # noqa: E402
 from aural_fx.training.recipe import seed_for  # noqa: E402
 from aural_fx.training.signals import read_audio  # noqa: E402
 from aural_fx_plugins.enhance.effect import Enhance  # noqa: E402
-from aural_fx_plugins.enhance.export import onnx_session  # noqa: E402
 
 from quality import RATE, SPEECH_CONDITIONS, benchmark_clips, recipe  # noqa: E402
 
 HERE = Path(__file__).parent
-
-
-def quantized_effect() -> Enhance:
-    """``Enhance(engine="onnx")`` running the int8 graph."""
-    effect = Enhance(engine="onnx")
-    session = onnx_session(effect.model, quantized=True)
-    effect._run_network = lambda features: tuple(session.run(None, {"features": features}))
-    return effect
 
 
 def main() -> None:
@@ -52,7 +43,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    engines = {"torch": Enhance(), "onnx": Enhance(engine="onnx"), "onnx int8": quantized_effect()}
+    engines = {"torch": Enhance(), "onnx": Enhance(engine="onnx"), "onnx int8": Enhance(engine="onnx-int8")}
     clips = benchmark_clips(args.corpus, "speech", args.clips)
     voices = sorted((args.corpus / "validation" / "speech").rglob("*.flac"))[::10]
     conditions = {name: recipe(SPEECH_CONDITIONS[name]) for name in ("noisy 5 dB", "phone")}

@@ -4,8 +4,8 @@ enhance model's low DNSMOS (issue 6).
 For benchmark speech clips (as ``benchmarks/quality.py`` picks them) under the "noisy 5 dB"
 condition (pink, babble or hum): the attenuation of the noise alone (the noise part of the
 input processed without the speech; 0 dB means untouched) and, where a clip has pauses
-(100 ms frames 40 dB below its loudest), the level left in them. aural-fx enhance with
-restore 0 (the denoise preset) against RNNoise.
+(100 ms frames 40 dB below its loudest), the level left in them. aural-fx enhance at its
+default setting (the denoise preset) against RNNoise.
 
     python3 benchmarks/noise_floor.py --corpus data/corpus
 
@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     voices = sorted((args.corpus / "validation" / "speech").rglob("*.flac"))[::10]
     degrade = quality._recipe_degrader(quality.recipe(quality.SPEECH_CONDITIONS[CONDITION]), voices)
-    enhance = Enhance(denoise=100, restore=0)
+    enhance = Enhance(denoise=100)
     systems = {"aural-fx denoise": lambda audio: enhance(audio, quality.RATE), "RNNoise": quality.rnnoise}
     rows = []
     for name, path in quality.benchmark_clips(args.corpus, "speech", args.clips):

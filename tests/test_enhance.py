@@ -1,5 +1,6 @@
-"""The enhance effect with the shipped weights: conformance, parameters, quality on committed
-benchmark clips (speakers never used in training), ONNX parity and the model-file errors."""
+"""The enhance effect with the shipped weights: conformance, streaming, parameters, quality on
+committed benchmark clips (speakers never used in training), ONNX parity and the model-file
+errors."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def pesq(output: np.ndarray, clean: np.ndarray) -> float:
 
 
 def test_conforms():
-    check_processor("enhance", sample_rates=(16000, 48000), buffer_sizes=(32, 8192))
+    # frames batched differently round differently in the GEMMs: equal within 1e-6, not bit-exact
+    check_processor("enhance", sample_rates=(16000, 48000), buffer_sizes=(32, 8192), tolerance=1e-6)
 
 
 def test_committed_clips_exist():
@@ -73,34 +75,19 @@ def test_noisy_speech_is_improved():
         output = Enhance()(degraded, RATE)
         gains.append(si_sdr(output, clean) - si_sdr(degraded, clean))
         pesq_gains.append(pesq(output, clean) - pesq(degraded, clean))
-    assert np.mean(gains) > 2.0, f"SI-SDR gains {np.round(gains, 2)} dB (measured 3.7, 0.3, 4.6)"
-    assert np.mean(pesq_gains) > 0.08, f"PESQ gains {np.round(pesq_gains, 2)} (measured 0.12, 0.02, 0.35)"
-
-
-def test_phone_speech_is_restored():
-    lsd_gains, pesq_gains = [], []
-    for index in range(3):
-        clean = clip(index)
-        degraded, clean, _ = PHONE.make_pair(clean, RATE, seed=index)
-        output = Enhance()(degraded, RATE)
-        lsd_gains.append(metrics.lsd(*align(degraded, RATE, clean, RATE), RATE) - metrics.lsd(*align(output, RATE, clean, RATE), RATE))
-        pesq_gains.append(pesq(output, clean) - pesq(degraded, clean))
-    # the band the phone cut (above 4 kHz, down > 40 dB) comes back: LSD falls by 4.4-5.0 dB
-    assert min(lsd_gains) > 3.0, f"LSD gains {np.round(lsd_gains, 2)}"
-    assert np.mean(pesq_gains) > 0.05, f"PESQ gains {np.round(pesq_gains, 2)} (measured 0.31, -0.21, 0.27)"
+    assert min(gains) > 2.0, f"SI-SDR gains {np.round(gains, 2)} dB (measured 3.30, 2.88, 2.72)"
+    assert min(pesq_gains) > 0.05, f"PESQ gains {np.round(pesq_gains, 2)} (measured 0.11, 0.13, 0.22)"
 
 
 def test_clean_speech_harm_is_bounded():
     scores = [pesq(Enhance()(clip(index), RATE), clip(index)) for index in range(3)]
-    # measured 3.78, 2.99, 4.11: the shipped model misses the 4.2 target on clean input
-    assert np.mean(scores) > 3.4, f"PESQ on clean input {np.round(scores, 2)}"
-    denoised_only = [pesq(Enhance(restore=0)(clip(index), RATE), clip(index)) for index in range(3)]
-    assert np.mean(denoised_only) > np.mean(scores), "the denoising stage alone keeps clean speech closer"
+    # the issue's target is PESQ >= 4.3 on clean input (no harm); measured 4.55, 4.54, 4.62
+    assert min(scores) > 4.3, f"PESQ on clean input {np.round(scores, 2)}"
 
 
 def test_nothing_on_means_pass_through():
     audio = noisy(clip(0), 10.0)
-    output = Enhance(denoise=0, restore=0)(audio, RATE)
+    output = Enhance(denoise=0)(audio, RATE)
     # exact but for the Nyquist bin, which the model's STFT drops
     error_db = level_db(output - audio) - level_db(audio)
     assert error_db < -40, f"error {error_db:.1f} dB"
@@ -109,12 +96,12 @@ def test_nothing_on_means_pass_through():
 def test_attenuation_limit_on_pure_noise():
     noise = (colored_noise(3 * RATE, "white", np.random.default_rng(1)) * 0.03)[np.newaxis].astype(np.float32)
     middle = slice(RATE // 2, -RATE // 2)
-    for limit in (6.0, 12.0):  # measured: 5.7 and 11.0 dB
-        output = Enhance(denoise=limit, restore=0)(noise, RATE)
+    for limit in (6.0, 12.0):  # measured: 6.01 and 12.00 dB
+        output = Enhance(denoise=limit)(noise, RATE)
         drop = level_db(noise[:, middle]) - level_db(output[:, middle])
-        assert limit - 1.5 < drop <= limit + 0.1, f"denoise={limit}: level fell by {drop:.2f} dB"
-    full = Enhance(restore=0)(noise, RATE)
-    assert level_db(noise[:, middle]) - level_db(full[:, middle]) > 16  # measured 20.5 dB
+        assert limit - 0.5 < drop <= limit + 0.1, f"denoise={limit}: level fell by {drop:.2f} dB"
+    full = Enhance()(noise, RATE)
+    assert level_db(noise[:, middle]) - level_db(full[:, middle]) > 40  # measured 63.5 dB
 
 
 def test_channels_are_processed_independently():
@@ -132,17 +119,28 @@ def test_other_rates_are_resampled_around_the_model():
     degraded = noisy(clean16, 5.0)
     output = Enhance()(degraded, 16000)
     assert output.shape == degraded.shape
-    assert si_sdr(output, clean16, 16000) > si_sdr(degraded, clean16, 16000) + 1.0  # measured +1.5 dB
+    assert si_sdr(output, clean16, 16000) > si_sdr(degraded, clean16, 16000) + 3.0  # measured +4.4 dB
 
 
 def test_latency_is_reported_and_compensated():
     effect = Enhance()
-    assert effect.latency_samples == (100 + effect.network.config.context_frames + 1) * 480
+    assert effect.latency_samples == 1920  # 40 ms: one 20 ms window and two 10 ms frames of look-ahead
     clean = clip(0)
     lag_of = lambda output: int(np.argmax(np.correlate(output[0, :RATE], clean[0, :RATE], "full"))) - (RATE - 1)
-    assert lag_of(Enhance(denoise=0, restore=0)(clean, RATE)) == 0
-    # the model's own phase response may shift the peak a little (measured: 6 samples, 0.13 ms)
-    assert abs(lag_of(effect(clean, RATE))) <= 12
+    assert lag_of(Enhance(denoise=0)(clean, RATE)) == 0
+    # the model's own phase response could shift the peak a little (measured: 0 samples)
+    assert abs(lag_of(effect(clean, RATE))) <= 2
+
+
+@pytest.mark.parametrize("block", [1, 479, 481, 4096])
+def test_streaming_in_any_block_size_gives_what_one_call_gives(block):
+    audio = noisy(clip(1), 5.0)[:, : RATE * 2]
+    whole = Enhance()(audio, RATE)
+    effect = Enhance()
+    parts = [effect(audio[:, start : start + block], RATE, reset=False) for start in range(0, audio.shape[1], block)]
+    streamed = np.concatenate(parts, axis=1)  # the latency is dropped from the stream's start too
+    assert streamed.shape[1] > audio.shape[1] - 2000
+    assert float(np.max(np.abs(streamed - whole[:, : streamed.shape[1]]))) < 1e-5
 
 
 def test_unknown_model_name():
@@ -170,8 +168,8 @@ def test_onnx_engine_matches_torch():
 
 
 def test_preset_round_trip_keeps_parameters(tmp_path):
-    chain = aural_fx.Chain([Enhance(denoise=24, restore=0.5)])
+    chain = aural_fx.Chain([Enhance(denoise=24)])
     path = tmp_path / "p.yaml"
     aural_fx.save_preset(chain, path)
     loaded = aural_fx.load_preset(path)
-    assert loaded[0].parameters == {"model": "speech", "denoise": 24.0, "restore": 0.5, "engine": "torch"}
+    assert loaded[0].parameters == {"model": "speech", "denoise": 24.0, "engine": "torch"}

@@ -13,7 +13,7 @@ from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training.loop import LoopSettings, run_loop
 from aural_fx.training.mixing import Clip, SpeechMixer
 from aural_fx.training.signals import band_edge_hz
-from aural_fx_plugins.enhance.causal import CausalConfig, CausalEnhancer, erb_bands, synthesis
+from aural_fx_plugins.enhance.model import CausalConfig, CausalEnhancer, erb_bands, synthesis
 
 SMALL = CausalConfig(hidden=24)
 

@@ -204,7 +204,7 @@ def _model_file(path: Path, **config_changes) -> Path:
 @pytest.mark.parametrize("changes, message", [
     ({"raw": "big"}, "its metadata 'config' must be a mapping, got str"),
     ({"sample_rate": 10**9}, "its config 'sample_rate' is out of range (at most 1,048,576)"),
-    ({"widths": [16, 24, 32, 48, 600000], "bottleneck": 900000}, "its config asks for 43,336,402,075,240 parameters (at most 50,000,000)"),
+    ({"hidden": 600000}, "its config asks for 5,760,777,631,328 parameters (at most 50,000,000)"),
 ])
 def test_model_files_that_ask_too_much_are_refused_before_allocating(tmp_path, changes, message):
     (tmp_path / "models").mkdir()

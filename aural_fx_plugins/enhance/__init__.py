@@ -1,5 +1,5 @@
-"""Neural speech enhancement: denoise, then restore phone-quality speech towards studio
-quality (``enhance`` effect; ``aural-fx train enhance``; ``aural-fx export enhance``)."""
+"""Neural speech enhancement: causal denoising and dereverberation at live latency
+(``enhance`` effect; ``aural-fx train enhance``; ``aural-fx export enhance``)."""
 
 from __future__ import annotations
 

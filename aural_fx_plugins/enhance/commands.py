@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 
@@ -15,28 +15,40 @@ __all__ = ["export_enhance", "train_enhance"]
 def train_enhance(
     out: Path = typer.Option(..., "-o", "--out", metavar="FILE", help="Model file to write (.safetensors)."),
     clean: List[Path] = typer.Option([], "--clean", metavar="DIR", help="Folder of clean speech (repeatable)."),
-    recipe: List[Path] = typer.Option([], "--recipe", metavar="FILE", help="Degradation recipe (repeatable; examples alternate between them)."),
-    pairs: Optional[Path] = typer.Option(None, "--pairs", metavar="DIR", help="Real parallel recordings (clean/ and degraded/) instead of recipes."),
+    noise: List[Path] = typer.Option([], "--noise", metavar="DIR", help="Folder of noise recordings mixed with the clean speech on the fly (repeatable)."),
+    rooms: List[Path] = typer.Option([], "--rooms", metavar="DIR", help="Folder of measured room impulse responses, used beside simulated rooms (repeatable)."),
+    recipe: List[Path] = typer.Option([], "--recipe", metavar="FILE", help="Degradation recipe instead of --noise (repeatable; examples alternate between them)."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", metavar="DIR", help="Real parallel recordings (clean/ and degraded/) instead of mixing."),
     init: Optional[Path] = typer.Option(None, "--init", metavar="FILE", help="Start from this model file's weights (fine-tune) instead of random ones."),
-    validation: List[Path] = typer.Option([], "--validation", metavar="DIR", help="Folder of clean speech for validation each epoch (with the recipes)."),
-    work_dir: Path = typer.Option(Path("enhance-training"), "--work-dir", metavar="DIR", help="Checkpoints and rendered examples; a rerun resumes here."),
-    examples: int = typer.Option(3000, "--examples", min=16, help="Training examples rendered."),
-    epochs: int = typer.Option(5, "--epochs", min=1, help="Passes over the examples."),
-    batch_size: int = typer.Option(8, "--batch-size", min=1),
-    learning_rate: float = typer.Option(2e-3, "--learning-rate", min=1e-6, max=1.0),
-    seed: int = typer.Option(0, "--seed", help="Seed of the examples, the initial weights and the batch order."),
+    validation: List[Path] = typer.Option([], "--validation", metavar="DIR", help="Folder of held-out clean speech for the validation after each round."),
+    validation_noise: List[Path] = typer.Option([], "--validation-noise", metavar="DIR", help="Held-out noise for the validation (else the recipes are used)."),
+    work_dir: Path = typer.Option(Path("enhance-training"), "--work-dir", metavar="DIR", help="Checkpoints and cached speech; a rerun resumes here."),
+    steps: int = typer.Option(20000, "--steps", min=1, help="Training steps, each on a new batch of examples."),
+    round_steps: int = typer.Option(500, "--round-steps", min=1, help="Steps between validations and checkpoints."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1),
+    segment_seconds: float = typer.Option(2.0, "--segment-seconds", min=0.2, max=30.0, help="Length of each example."),
+    learning_rate: float = typer.Option(1e-3, "--learning-rate", min=1e-6, max=1.0),
+    snr_db: Tuple[float, float] = typer.Option((-5.0, 25.0), "--snr-db", metavar="LOW HIGH", help="Range of the signal-to-noise ratios mixed."),
+    reverb: float = typer.Option(0.35, "--reverb", min=0.0, max=1.0, help="Share of the examples put in a room."),
+    babble: float = typer.Option(0.12, "--babble", min=0.0, max=0.77, help="Share of babble (other voices) among the noises."),
+    sisdr_weight: float = typer.Option(0.0, "--sisdr-weight", min=0.0, help="Weight of an SI-SDR term (per dB) in the loss."),
+    until: Optional[int] = typer.Option(None, "--until", min=1, metavar="STEP", help="Stop after this step (the schedule stays that of --steps); rerun to go on."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the examples and the initial weights: the same seed gives the same run."),
     threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all)."),
-    workers: int = typer.Option(2, "--workers", min=1, help="Processes rendering examples."),
+    workers: int = typer.Option(1, "--workers", min=0, help="Processes mixing examples (0: in the training process)."),
     name: str = typer.Option("speech", "--name", help="Model name stored in the file."),
 ) -> None:
-    """Train the enhancement model from recipes over clean speech, or from real pairs."""
+    """Train the enhancement model on speech mixed on the fly with noise and rooms (or recipes, or real pairs)."""
     from aural_fx.cli import out as console, run_training
 
     from .training import TrainOptions, train
 
-    options = TrainOptions(out=out, clean=list(clean), recipes=list(recipe), pairs=pairs, init=init, validation=list(validation),
-                           work_dir=work_dir, examples=examples, epochs=epochs, batch_size=batch_size,
-                           learning_rate=learning_rate, seed=seed, threads=threads, workers=workers, name=name)
+    options = TrainOptions(out=out, clean=list(clean), noise=list(noise), rooms=list(rooms), recipes=list(recipe),
+                           pairs=pairs, init=init, validation=list(validation), validation_noise=list(validation_noise),
+                           work_dir=work_dir, steps=steps, round_steps=round_steps, batch_size=batch_size,
+                           segment_seconds=segment_seconds, learning_rate=learning_rate, seed=seed, threads=threads,
+                           workers=workers, name=name, until=until, snr_db=snr_db, reverb=reverb, babble=babble,
+                           sisdr_weight=sisdr_weight)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation PESQ {scores['validation_pesq']:.2f})" if "validation_pesq" in scores else ""), markup=False)
 
@@ -47,7 +59,7 @@ def export_enhance(
     quantize: bool = typer.Option(False, "--int8", help="Also write FILE with int8 dynamic quantization (ending .int8.onnx)."),
     frames: int = typer.Option(0, "--frames", min=0, help="Frames per call fixed in the graph (0: dynamic)."),
 ) -> None:
-    """Export the enhancement network (spectral features in, both stages out) to ONNX."""
+    """Export the enhancement network (one streaming step: frames and state in, enhanced frames and state out) to ONNX."""
     from aural_fx.cli import fail, out as console
 
     from .export import export_onnx

@@ -1,9 +1,11 @@
 """ONNX export of the enhancement network (``aural-fx export enhance``) and onnxruntime
 sessions for the effect's ``engine: onnx``.
 
-The graph maps compressed spectral features ``features`` ``(batch, 3, frames, 480)`` to the
-two stages' outputs ``denoised`` and ``restored`` ``(batch, 2, frames, 480)``; the STFT, the
-chunk grid and the parameter mixing stay in the host (``effect.py``, ``stream.py``).
+The graph is one streaming step: new frames ``spec`` ``(channels, 2, frames, 480)`` and the
+state before them (``erb_in``, ``low_in``, ``gru_in``, ``spec_in``; zeros at the start) go
+in; the enhanced frames ``out`` (two frames behind) and the state after them
+(``erb_out`` ...) come out. The STFT, the frame grid and the attenuation limit stay in the
+host (``effect.py``, ``aural_fx/neural/stream.py``).
 """
 
 from __future__ import annotations
@@ -17,19 +19,41 @@ from aural_fx.errors import AuralFxError
 from aural_fx.files import atomic_write
 from aural_fx.neural.onnx import graph_bytes, runtime_session
 
+from .model import CausalEnhancer
 from .models import load_model, model_path
 
-__all__ = ["export_onnx", "onnx_bytes", "onnx_session", "quantized_bytes"]
+__all__ = ["STATE_NAMES", "export_onnx", "onnx_bytes", "onnx_session", "quantized_bytes"]
+
+STATE_NAMES = ("erb", "low", "gru", "spec")
+"""The network's state tensors, in the graph's order (inputs ``NAME_in``, outputs ``NAME_out``)."""
+
+
+class _Step(torch.nn.Module):
+    """``CausalEnhancer.step`` with the state as positional tensors (what ONNX needs)."""
+
+    def __init__(self, network: CausalEnhancer) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, spec: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out, new = self.network.step(spec, dict(zip(STATE_NAMES, state)))
+        return (out, *(new[name] for name in STATE_NAMES))
 
 
 def onnx_bytes(model: str, frames: int | None = None) -> bytes:
-    """The ONNX graph of ``model`` (name or file); ``frames`` fixes the frame count
-    (``None``: dynamic batch and frames)."""
+    """The ONNX graph of ``model`` (name or file); ``frames`` fixes the frames per call
+    (``None``: dynamic channels and frames)."""
     network, _ = load_model(model)
-    example = torch.zeros(1, 3, frames or 140, network.config.bins)
-    dynamic = None if frames else {"features": {0: "batch", 2: "frames"}, "denoised": {0: "batch", 2: "frames"},
-                                   "restored": {0: "batch", 2: "frames"}}
-    return graph_bytes(network, (example,), ["features"], ["denoised", "restored"], dynamic, "enhance")
+    state = network.initial_state(1)
+    example = (torch.zeros(1, 2, frames or 4, network.config.bins), *(state[name] for name in STATE_NAMES))
+    inputs = ["spec", *(f"{name}_in" for name in STATE_NAMES)]
+    outputs = ["out", *(f"{name}_out" for name in STATE_NAMES)]
+    dynamic = None
+    if not frames:
+        batch_axis = {name: 1 if name.startswith("gru") else 0 for name in inputs + outputs}
+        dynamic = {name: {axis: "channels"} for name, axis in batch_axis.items()}
+        dynamic["spec"][2] = dynamic["out"][2] = "frames"
+    return graph_bytes(_Step(network), example, inputs, outputs, dynamic, "enhance")
 
 
 def quantized_bytes(graph: bytes) -> bytes:

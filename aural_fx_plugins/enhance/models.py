@@ -6,12 +6,12 @@ from pathlib import Path
 
 from aural_fx.neural.store import ModelStore
 
-from .model import EnhanceConfig, EnhanceNet
+from .model import CausalConfig, CausalEnhancer
 
 __all__ = ["MODELS_DIR", "STORE", "load_model", "model_path", "shipped_models"]
 
 MODELS_DIR = Path(__file__).parent / "models"
-STORE = ModelStore("enhance", "enhance", MODELS_DIR, lambda metadata: EnhanceNet(EnhanceConfig.from_dict(metadata.get("config", {}))))
+STORE = ModelStore("enhance", "enhance", MODELS_DIR, lambda metadata: CausalEnhancer(CausalConfig.from_dict(metadata.get("config", {}))))
 
 
 def shipped_models() -> list[str]:
@@ -24,6 +24,6 @@ def model_path(model: str) -> Path:
     return STORE.path(model)
 
 
-def load_model(model: str) -> tuple[EnhanceNet, dict]:
+def load_model(model: str) -> tuple[CausalEnhancer, dict]:
     """The network (in eval mode) and the metadata of ``model`` (name or file)."""
     return STORE.load(model)

@@ -10,7 +10,7 @@ from aural_fx import Params, param
 __all__ = ["NAME", "SUMMARY", "EnhanceParams"]
 
 NAME = "enhance"
-SUMMARY = "Neural speech enhancement: remove noise, then restore phone-quality speech towards studio quality."
+SUMMARY = "Neural speech enhancement: remove noise and reverb from speech, live (40 ms latency)."
 
 
 class EnhanceParams(Params):
@@ -18,5 +18,4 @@ class EnhanceParams(Params):
 
     model: str = param("speech", file_or_name=True, description="A shipped model name or the path of a model file (.safetensors) from 'aural-fx train enhance'.")
     denoise: float = param(100.0, ge=0, le=100, unit="dB", description="Attenuation limit: noise is turned down by at most this much (0: no denoising).")
-    restore: float = param(1.0, ge=0, le=1, description="Amount of restoration (bandwidth, microphone colour, codec damage): 0 off, 1 full.")
-    engine: Literal["torch", "onnx"] = param("torch", description="Inference engine: torch, or onnxruntime (the 'data' extra).")
+    engine: Literal["torch", "onnx", "onnx-int8"] = param("torch", description="Inference engine: torch, onnxruntime (the 'data' extra), or onnxruntime with int8 weights.")
