@@ -3,6 +3,7 @@ as a user runs them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,22 +16,43 @@ from conftest import ROOT, run_cli
 DATA = Path(__file__).parent / "data"
 
 
-def test_train_writes_a_model_the_effect_loads_and_resumes(tmp_path):
+def test_train_draws_damage_on_the_fly_writes_a_model_the_effect_loads_and_resumes(tmp_path):
     from aural_fx_plugins.bandwidth import BandwidthExtension
 
     model = tmp_path / "mine.safetensors"
-    args = ["train", "bandwidth", "-o", model, "--speech", DATA / "speech", "--music", DATA / "music", "--examples", 32,
-            "--epochs", 1, "--batch-size", 4, "--work-dir", tmp_path / "work", "--workers", 1, "--seed", 3]
-    first = run_cli(*args)
+    args = ["train", "bandwidth", "-o", model, "--speech", DATA / "speech", "--music", DATA / "music", "--steps", 4,
+            "--round-steps", 2, "--batch-size", 4, "--work-dir", tmp_path / "work", "--seed", 3]
+    first = run_cli(*args, "--until", 2)
     assert first.returncode == 0, first.stderr
     assert f"wrote {model}" in first.stdout
-    assert "rendering 16 speech examples from 3 files" in first.stdout
+    assert "speech: 3 full-band files" in first.stdout
+    assert "validation: 32 examples of 2 s" in first.stdout
+    rounds = [json.loads(line) for line in first.stdout.splitlines() if line.startswith("{")]
+    assert [r["step"] for r in rounds] == [2]  # --until stopped it after the first round
+    # the damage is real: the examples' input LSD is far from zero, and the model's output is scored
+    assert rounds[0]["validation_lsd_input"] > 1.0 and np.isfinite(rounds[0]["validation_lsd"])
     audio = soundfile.read(DATA / "music" / "maple-leaf-rag.flac", dtype="float32")[0][np.newaxis]
     output = BandwidthExtension(model=str(model), cutoff_hz=8000.0)(audio, 48000)
     assert output.shape == audio.shape and np.all(np.isfinite(output))
-    again = run_cli(*args)
+    again = run_cli(*args, "--workers", 0)  # the number of workers is not part of the run
     assert again.returncode == 0, again.stderr
-    assert f"resumed from {tmp_path / 'work' / 'checkpoint.safetensors'} after epoch 1" in again.stdout
+    assert f"resumed from {tmp_path / 'work' / 'checkpoint.safetensors'} after round 1" in again.stdout
+    assert [json.loads(line)["step"] for line in again.stdout.splitlines() if line.startswith("{")] == [4]
+
+
+def test_the_same_seed_and_index_give_the_same_example():
+    from aural_fx.training import load_recipe
+    from aural_fx_plugins.bandwidth.model import BandwidthConfig
+    from aural_fx_plugins.bandwidth.training import DEFAULT_RECIPE, DamageSource, _kinds
+
+    config = BandwidthConfig()
+    source = DamageSource(load_recipe(DEFAULT_RECIPE), _kinds([DATA / "speech"], [DATA / "music"], config, print), config)
+    first, again, other = (source.example(seed, 5, 1.0) for seed in (0, 0, 1))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[1], other[1])
+    assert first[1].shape == (48000,) and first[0].shape == (48000,)
+    # example 5 is music (examples alternate speech, music)
+    assert float(first[2]) in (0.0, 1.0)
 
 
 def test_train_bad_input(tmp_path):

@@ -43,7 +43,7 @@ def test_train_mixes_on_the_fly_validates_writes_a_model_the_effect_loads_and_re
     assert output.shape == audio.shape and np.all(np.isfinite(output))
     again = run_cli(*args)
     assert again.returncode == 0, again.stderr
-    assert f"resumed from {tmp_path / 'work' / 'checkpoint.safetensors'} after epoch 2" in again.stdout
+    assert f"resumed from {tmp_path / 'work' / 'checkpoint.safetensors'} after round 2" in again.stdout
     changed = run_cli(*args[:-1], 4)  # another seed: the checkpoint does not fit
     assert changed.returncode == 3
     assert changed.stderr.strip() == (

@@ -15,7 +15,9 @@ from pathlib import Path
 from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 
 from aural_fx.weights import load_weights
-TRAIN_COMMAND = """aural-fx train bandwidth -o aural_fx_plugins/bandwidth/models/general.safetensors \\
+TRAIN_COMMAND = """# the shipped model predates training on the fly: it came from the rendered-set trainer of commit 037ce12
+git worktree add ../aural-fx-037ce12 037ce12 && cd ../aural-fx-037ce12 && ln -s "$OLDPWD/data" data
+aural-fx train bandwidth -o aural_fx_plugins/bandwidth/models/general.safetensors \\
   --speech data/corpus/train/speech --music data/corpus/train/music --examples 4000 --epochs 4 --seed 0"""
 
 

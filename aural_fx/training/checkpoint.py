@@ -103,5 +103,5 @@ def resume_checkpoint(path: Path, kind: str, fingerprint: str, model: torch.nn.M
             state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": metadata["param_groups"]})
     schedule.load_state_dict(metadata["schedule"])
-    report(f"resumed from {path} after epoch {metadata['epoch']}")
+    report(f"resumed from {path} after round {metadata['epoch']}")
     return int(metadata["epoch"]), list(metadata["history"])

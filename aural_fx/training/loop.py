@@ -1,8 +1,9 @@
 """The training loop shared by aural-fx's models: batches drawn fresh at every step by worker
 processes, rounds of steps each ended by a validation and a resumable checkpoint.
 
-An example source has ``example(seed, index, seconds) -> (input, target)`` float32 arrays;
-batch ``b`` holds examples ``b * batch_size ...``, so the data of a run depends only on its
+An example source has ``example(seed, index, seconds) -> (input, target, ...)``: a tuple of
+arrays (audio, or per-example labels) that the loss takes stacked, in that order; batch ``b``
+holds examples ``b * batch_size ...``, so the data of a run depends only on its
 seed (not on the number of workers), and a resumed run draws the batches it would have drawn.
 """
 
@@ -24,7 +25,7 @@ __all__ = ["ExampleSource", "LoopSettings", "run_loop"]
 
 
 class ExampleSource(Protocol):
-    def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray]: ...
+    def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,22 @@ class _Batches(torch.utils.data.IterableDataset):
     def __init__(self, source: ExampleSource, settings: LoopSettings, first: int) -> None:
         self.source, self.settings, self.first = source, settings, first
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         info = torch.utils.data.get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
         s = self.settings
         for batch in range(self.first + worker, s.steps, workers):
-            pairs = [self.source.example(s.seed, batch * s.batch_size + i, s.seconds) for i in range(s.batch_size)]
-            yield torch.from_numpy(np.stack([p[0] for p in pairs])), torch.from_numpy(np.stack([p[1] for p in pairs]))
+            examples = [self.source.example(s.seed, batch * s.batch_size + i, s.seconds) for i in range(s.batch_size)]
+            yield tuple(torch.from_numpy(np.stack(part)) for part in zip(*examples))
 
 
 def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettings,
-             loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+             loss: Callable[..., torch.Tensor],
              validate: Callable[[], dict[str, float]],
              report: Callable[[str], None] = print,
              progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
     """Train ``model`` for ``settings.steps`` steps (resuming from the checkpoint when there
-    is one); returns the history, one entry per round."""
+    is one); ``loss`` takes a batch's stacked parts. Returns the history, one entry per round."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     schedule = cosine_schedule(optimizer, settings.steps)
     done_rounds, history = resume_checkpoint(settings.checkpoint, settings.kind,
@@ -78,8 +79,8 @@ def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettin
     losses: list[float] = []
     started = time.perf_counter()
     model.train()
-    for inputs, targets in loader:
-        value = loss(inputs, targets)
+    for batch in loader:
+        value = loss(*batch)
         optimizer.zero_grad()
         value.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 3.0)

@@ -21,7 +21,7 @@ import numpy as np
 from aural_fx.training.recipe import seed_for
 from aural_fx.training.signals import band_edge_hz, band_limit, colored_noise, hum, level_db, read_mono
 
-__all__ = ["MixSettings", "SpeechMixer", "load_clips", "response_bank"]
+__all__ = ["MixSettings", "SpeechMixer", "excerpt", "load_clips", "response_bank"]
 
 LOW_RATES = (8000, 11025, 16000, 22050, 32000)
 
@@ -98,7 +98,7 @@ class SpeechMixer:
         rng = np.random.default_rng(seed_for(seed, f"mix:{index}"))
         s, length = self.settings, int(seconds * self.rate)
         clip = self.speech[int(rng.integers(len(self.speech)))]
-        dry = _excerpt(clip.audio, length, rng, loop=False)
+        dry = excerpt(clip.audio, length, rng, loop=False)
         dry = dry * 10 ** ((rng.uniform(*s.level_db) - level_db(dry)) / 20)
         if rng.uniform() < s.noise_only:
             dry = np.zeros(length, np.float32)
@@ -129,18 +129,18 @@ class SpeechMixer:
     def _noise(self, length: int, rng: np.random.Generator) -> np.ndarray:
         s, pick = self.settings, rng.uniform()
         if self.noises and pick < s.real_noise:
-            return _excerpt(self.noises[int(rng.integers(len(self.noises)))], length, rng, loop=True)
+            return excerpt(self.noises[int(rng.integers(len(self.noises)))], length, rng, loop=True)
         pick -= s.real_noise
         if pick < s.coloured_noise:
             return colored_noise(length, str(rng.choice(["white", "pink", "brown", "blue"])), rng)
         if pick < s.coloured_noise + s.hum:
             return hum(length, self.rate, float(rng.choice([50.0, 60.0])), int(rng.integers(3, 20)), rng)
-        talkers = [_excerpt(self.speech[int(rng.integers(len(self.speech)))].audio, length, rng, loop=True)
+        talkers = [excerpt(self.speech[int(rng.integers(len(self.speech)))].audio, length, rng, loop=True)
                    for _ in range(int(rng.integers(3, 7)))]
         return np.sum([t / max(10 ** (level_db(t) / 20), 1e-9) for t in talkers], axis=0)
 
 
-def _excerpt(signal: np.ndarray, length: int, rng: np.random.Generator, loop: bool) -> np.ndarray:
+def excerpt(signal: np.ndarray, length: int, rng: np.random.Generator, loop: bool) -> np.ndarray:
     """``length`` samples from a random place in ``signal`` (looped, or zero-padded)."""
     if signal.size >= length:
         start = int(rng.integers(signal.size - length + 1))

@@ -1,17 +1,18 @@
-"""Training the bandwidth-extension model (``aural-fx train bandwidth``).
+"""Training the bandwidth-extension model (``aural-fx train bandwidth``) on damage drawn fresh
+at every step.
 
-Examples are rendered once from clean speech and music folders with the degradation recipe
-(``recipes/bandwidth.yaml``: low sample rates and lossy codecs); each example's cutoff is
-detected from its damaged version exactly as the effect will detect it. The loss is the
-squared error of log10 power (the log-spectral distance squared), full weight on the missing
-band and a quarter on the kept one (where only codec holes are filled). Checkpoints are written
-after each epoch; a rerun with the same settings resumes.
+Full-band speech and music are held in memory; every example is a random crop of a random file
+through the degradation recipe (``recipes/bandwidth.yaml``: low sample rates and lossy codecs)
+with its own seed, so no two steps see the same example and the same seed gives the same run
+(``aural_fx.training.loop``: worker processes, rounds, resumable checkpoints). Each example's
+cutoff is detected from its damaged version exactly as the effect will detect it. The loss is
+the squared error of log10 power (the log-spectral distance squared), full weight on the
+missing band and a quarter on the kept one (where only codec holes are filled). Every round
+ends with the log-spectral distance of fixed validation examples.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,15 +23,18 @@ import torch
 
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
-from aural_fx.training import load_recipe
-from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, run_fingerprint, save_checkpoint, save_model
-from aural_fx.training.pool import Pool, audio_folder_files, render_pool
+from aural_fx.training import Recipe, load_recipe
+from aural_fx.training.checkpoint import run_fingerprint, save_model
+from aural_fx.training.loop import LoopSettings, run_loop
+from aural_fx.training.mixing import excerpt
+from aural_fx.training.pool import audio_folder_files
+from aural_fx.training.recipe import seed_for
 from aural_fx.training.signals import read_mono
 
 from .cutoff import detect_cutoff_bin, long_term_power
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 
-__all__ = ["DEFAULT_RECIPE", "TrainOptions", "train"]
+__all__ = ["DEFAULT_RECIPE", "DamageSource", "TrainOptions", "train"]
 
 MODEL_KIND = "bandwidth"
 CHECKPOINT_KIND = "bandwidth-checkpoint"
@@ -40,6 +44,9 @@ KEPT_WEIGHT = 0.25
 MIN_BANDWIDTH_HZ = {"speech": 9000.0, "music": 19000.0}
 """Clean files whose own spectrum ends below this are left out: they would teach the model
 that the content ends there."""
+CONTENT_DROPPED = 1 / 3
+"""Share of training examples whose content label is withheld (the effect's ``content: auto``)."""
+VALIDATION_EXAMPLES, VALIDATION_SECONDS = 32, 2.0
 
 
 @dataclass
@@ -50,109 +57,91 @@ class TrainOptions:
     speech: list[Path] = field(default_factory=list)
     music: list[Path] = field(default_factory=list)
     recipe: Path = DEFAULT_RECIPE
+    validation_speech: list[Path] = field(default_factory=list)
+    validation_music: list[Path] = field(default_factory=list)
     work_dir: Path = Path("bandwidth-training")
-    examples: int = 4000
-    example_seconds: float = 1.2
-    segment_seconds: float = 1.0
-    epochs: int = 4
+    steps: int = 6000
+    round_steps: int = 500
     batch_size: int = 12
+    segment_seconds: float = 1.0
     learning_rate: float = 2e-3
     seed: int = 0
     threads: int = 0  # 0: all cores
-    workers: int = 2
+    workers: int = 1
     name: str = "general"
+    until: int | None = None  # stop after this step; the schedule stays that of ``steps``
 
     def fingerprint(self) -> str:
-        """What a checkpoint must match to be resumed (not the output path or threads)."""
+        """What a checkpoint must match to be resumed (not the output path, threads or workers)."""
         return run_fingerprint(self)
 
 
-@dataclass
-class Examples:
-    """Rendered examples with their content label and detected cutoff bin."""
+class DamageSource:
+    """Full-band clips through the recipe: ``(damaged, clean, content, cutoff bin)`` per example.
 
-    pool: Pool
-    content: np.ndarray  # float32 CONTENT values
-    cutoff: np.ndarray  # int cutoff bins
+    Examples alternate between the kinds given (speech, music); within a kind the file, the
+    crop and the recipe's draws come from ``(seed, index)`` alone."""
 
-    def __len__(self) -> int:
-        return len(self.pool)
+    def __init__(self, recipe: Recipe, kinds: list[tuple[str, list[np.ndarray]]], config: BandwidthConfig,
+                 drop_content: float = CONTENT_DROPPED) -> None:
+        self.recipe, self.kinds, self.config, self.drop_content = recipe, kinds, config, drop_content
+
+    def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed_for(seed, f"bandwidth:{index}"))
+        kind, clips = self.kinds[index % len(self.kinds)]
+        rate = self.config.sample_rate
+        clean = excerpt(clips[int(rng.integers(len(clips)))], int(seconds * rate), rng, loop=True)
+        damaged, clean, _ = self.recipe.make_pair(clean[np.newaxis], rate, int(rng.integers(2**63)))
+        content = CONTENT[kind] if rng.random() >= self.drop_content else 0.0
+        return (damaged[0].astype(np.float32), clean[0].astype(np.float32), np.float32(content),
+                np.int64(_cutoff_of(damaged[0], self.config)))
 
 
 def train(options: TrainOptions, report: Callable[[str], None] = print,
           progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    """Run (or resume) training; writes ``options.out`` and returns the last epoch's scores."""
+    """Run (or resume) training; writes ``options.out`` and returns the last round's scores."""
     torch.manual_seed(options.seed)
-    if options.threads:
-        torch.set_num_threads(options.threads)
+    torch.set_num_threads(options.threads or max(1, torch.get_num_threads()))
     if not options.speech and not options.music:
         raise AuralFxError("train bandwidth: give --speech and/or --music folders of full-band audio")
-    load_recipe(options.recipe)  # a bad recipe fails before any work
-    options.work_dir.mkdir(parents=True, exist_ok=True)
+    recipe = load_recipe(options.recipe)  # a bad recipe fails before any work
+    for folders in (options.speech, options.music, options.validation_speech, options.validation_music):
+        if folders:
+            audio_folder_files(folders)  # every folder named holds audio, before the work folder exists
     config = BandwidthConfig()
-    examples = _examples(options, config, report, progress)
+    source = DamageSource(recipe, _kinds(options.speech, options.music, config, report), config)
+    validation = _validation_set(options, recipe, source, config, report)
+    options.work_dir.mkdir(parents=True, exist_ok=True)
     model = BandwidthNet(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate, weight_decay=1e-4)
-    held_out = np.arange(len(examples))[-max(16, len(examples) // 50):]  # scored after each epoch
-    trained = np.arange(len(examples))[: -len(held_out)]
-    steps_per_epoch = len(trained) // options.batch_size
-    # the schedule is sized by every example, held-out ones too (as the shipped model was trained)
-    schedule = cosine_schedule(optimizer, len(examples) // options.batch_size * options.epochs)
-    checkpoint = options.work_dir / "checkpoint.safetensors"
-    start_epoch, history = resume_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer,
-                                             schedule, report)
-    for epoch in range(start_epoch, options.epochs):
-        model.train()
-        rng = np.random.default_rng([options.seed, epoch])
-        order = rng.permutation(trained)
-        started, losses = time.perf_counter(), []
-        for step in range(steps_per_epoch):
-            batch = order[step * options.batch_size : (step + 1) * options.batch_size]
-            loss, _ = _loss(model, config, examples, batch, options.segment_seconds, rng, drop_content=True)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            if progress is not None:
-                progress(f"epoch {epoch + 1}/{options.epochs} loss {np.mean(losses[-50:]):.4f}", step + 1, steps_per_epoch)
-        scores = _validate(model, config, examples, held_out)
-        scores.update(epoch=epoch + 1, train_loss=float(np.mean(losses)), minutes=(time.perf_counter() - started) / 60)
-        history.append(scores)
-        report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}))
-        save_checkpoint(checkpoint, CHECKPOINT_KIND, options.fingerprint(), model, optimizer, schedule, epoch + 1, history)
+    settings = LoopSettings(options.work_dir / "checkpoint.safetensors", CHECKPOINT_KIND, options.fingerprint(),
+                            options.steps, options.round_steps, options.batch_size, options.segment_seconds,
+                            options.learning_rate, options.seed, options.workers, options.until)
+    history = run_loop(model, source, settings, lambda *batch: _loss(model, config, *batch)[0],
+                       lambda: _validate(model, config, validation), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
 
 
-def _examples(options: TrainOptions, config: BandwidthConfig, report, progress) -> Examples:
-    cache = options.work_dir / f"examples-{options.fingerprint()}.npz"
-    if cache.is_file():
-        report(f"training examples: {cache}")
-        with np.load(cache) as stored:
-            pool = Pool(stored["degraded"], None, stored["clean"], int(stored["rate"]))
-            return Examples(pool, stored["content"], stored["cutoff"])
-    recipe = load_recipe(options.recipe)
-    parts = [(kind, folders) for kind, folders in (("speech", options.speech), ("music", options.music)) if folders]
-    pools, labels = [], []
-    for index, (kind, folders) in enumerate(parts):
-        files = _full_band(audio_folder_files(folders), MIN_BANDWIDTH_HZ[kind], config)
-        count = options.examples // len(parts)
-        report(f"rendering {count} {kind} examples from {len(files)} files")
-        step = (lambda done, kind=kind, count=count: progress(f"rendering {kind}", done, count)) if progress else None
-        pool = render_pool([recipe], files, count, options.example_seconds, options.seed + index,
-                           workers=options.workers, progress=step)
-        pools.append(pool)
-        labels.append(np.full(count, CONTENT[kind], np.float32))
-    degraded = np.concatenate([p.degraded for p in pools])
-    clean = np.concatenate([p.clean for p in pools])
-    content = np.concatenate(labels)
-    order = np.random.default_rng(options.seed).permutation(len(clean))  # mix the kinds (held-out too)
-    degraded, clean, content = degraded[order], clean[order], content[order]
-    cutoff = np.array([_cutoff_of(signal, config) for signal in degraded])
-    np.savez(cache, degraded=degraded, clean=clean, rate=config.sample_rate, content=content, cutoff=cutoff)
-    return Examples(Pool(degraded, None, clean, config.sample_rate), content, cutoff)
+def _kinds(speech: list[Path], music: list[Path], config: BandwidthConfig, report) -> list[tuple[str, list[np.ndarray]]]:
+    kinds = []
+    for kind, folders in (("speech", speech), ("music", music)):
+        if folders:
+            clips = _full_band(audio_folder_files(folders), MIN_BANDWIDTH_HZ[kind], config)
+            minutes = sum(clip.size for clip in clips) / config.sample_rate / 60
+            report(f"{kind}: {len(clips)} full-band files ({minutes:.1f} min)")
+            kinds.append((kind, clips))
+    return kinds
+
+
+def _validation_set(options: TrainOptions, recipe: Recipe, source: DamageSource, config: BandwidthConfig, report):
+    """Fixed examples with their content labels: from the validation folders where given (else
+    from the training files, with another seed)."""
+    if options.validation_speech or options.validation_music:
+        source = DamageSource(recipe, _kinds(options.validation_speech, options.validation_music, config, report), config)
+    labelled = DamageSource(source.recipe, source.kinds, config, drop_content=0.0)
+    examples = [labelled.example(options.seed + 1, index, VALIDATION_SECONDS) for index in range(VALIDATION_EXAMPLES)]
+    report(f"validation: {len(examples)} examples of {VALIDATION_SECONDS:g} s")
+    return tuple(torch.from_numpy(np.stack(part)) for part in zip(*examples))
 
 
 def _cutoff_of(signal: np.ndarray, config: BandwidthConfig) -> int:
@@ -160,31 +149,20 @@ def _cutoff_of(signal: np.ndarray, config: BandwidthConfig) -> int:
     return config.bins if found < 0 else found
 
 
-def _full_band(files: list[Path], min_hz: float, config: BandwidthConfig) -> list[Path]:
+def _full_band(files: list[Path], min_hz: float, config: BandwidthConfig) -> list[np.ndarray]:
     min_bin = min_hz * config.n_fft / config.sample_rate
-    kept = [path for path in files if _cutoff_of(read_mono(path, config.sample_rate), config) >= min_bin]
+    clips = [read_mono(path, config.sample_rate).astype(np.float32) for path in files]
+    kept = [clip for clip in clips if clip.size >= config.n_fft and _cutoff_of(clip, config) >= min_bin]
     if not kept:
         raise AuralFxError(f"train bandwidth: no file is full band (all end below {min_hz:.0f} Hz)")
     return kept
 
 
-def _loss(model: BandwidthNet, config: BandwidthConfig, examples: Examples, batch: np.ndarray, seconds: float,
-          rng: np.random.Generator | None, drop_content: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, clean: torch.Tensor,
+          content: torch.Tensor, cutoff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The weighted loss, and the log-spectral distance of the composed output per example."""
-    pool = examples.pool
-    length = int(seconds * pool.rate)
-    if rng is None:
-        starts = np.zeros(len(batch), int)
-    else:
-        starts = rng.integers(0, pool.clean.shape[1] - length + 1, size=len(batch))
-    take = lambda array: torch.from_numpy(np.stack([array[i, s : s + length] for i, s in zip(batch, starts)]))
-    degraded, clean = take(pool.degraded), take(pool.clean)
-    cutoff = torch.from_numpy(examples.cutoff[batch]).long()
     mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
-    content = torch.from_numpy(examples.content[batch])
-    if drop_content and rng is not None:
-        content = content * torch.from_numpy((rng.random(len(batch)) >= 1 / 3).astype(np.float32))
-    logpow_in = log_power(torch_analysis(degraded, config.n_fft, config.hop, config.bins))
+    logpow_in = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
     inputs, reference = features(logpow_in, mask, content)
     predicted = model(inputs, reference)
@@ -195,13 +173,10 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, examples: Examples, batc
     return loss, distance.detach()
 
 
-def _validate(model: BandwidthNet, config: BandwidthConfig, examples: Examples, held_out: np.ndarray) -> dict[str, float]:
-    model.eval()
-    with torch.no_grad():
-        loss, distance = _loss(model, config, examples, held_out, examples.pool.clean.shape[1] / examples.pool.rate,
-                               None, drop_content=False)
-        pool = examples.pool
-        target = log_power(torch_analysis(torch.from_numpy(pool.clean[held_out]), config.n_fft, config.hop, config.bins))
-        given = log_power(torch_analysis(torch.from_numpy(pool.degraded[held_out]), config.n_fft, config.hop, config.bins))
-        before = torch.sqrt(torch.mean((given - target) ** 2, dim=-1)).mean(dim=-1)
+def _validate(model: BandwidthNet, config: BandwidthConfig, validation: tuple[torch.Tensor, ...]) -> dict[str, float]:
+    damaged, clean = validation[0], validation[1]
+    loss, distance = _loss(model, config, *validation)
+    target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
+    given = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
+    before = torch.sqrt(torch.mean((given - target) ** 2, dim=-1)).mean(dim=-1)
     return {"validation_loss": float(loss), "validation_lsd": float(distance.mean()), "validation_lsd_input": float(before.mean())}

@@ -27,7 +27,7 @@ from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
 from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model
 from aural_fx.training.loop import LoopSettings, run_loop
-from aural_fx.training.mixing import Clip, MixSettings, SpeechMixer, load_clips, response_bank
+from aural_fx.training.mixing import Clip, MixSettings, SpeechMixer, excerpt, load_clips, response_bank
 from aural_fx.training.pool import audio_folder_files, pair_pool
 from aural_fx.training.signals import read_mono
 
@@ -126,12 +126,11 @@ class RecipeSource:
         self.recipes, self.clips, self.voices, self.rate = recipes, clips, voices, rate
 
     def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-        from aural_fx.training.mixing import _excerpt
         from aural_fx.training.recipe import seed_for
 
         rng = np.random.default_rng(seed_for(seed, f"recipe:{index}"))
         clip = self.clips[int(rng.integers(len(self.clips)))]
-        speech = _excerpt(clip.audio, int(seconds * self.rate), rng, loop=False)
+        speech = excerpt(clip.audio, int(seconds * self.rate), rng, loop=False)
         recipe = self.recipes[index % len(self.recipes)]
         degraded, noiseless, _, _ = recipe.make_stages(speech, self.rate, int(rng.integers(2**63)), self.voices)
         return degraded[0].astype(np.float32), noiseless[0].astype(np.float32)
