@@ -5,7 +5,7 @@ For benchmark speech clips (as ``benchmarks/quality.py`` picks them) under the "
 condition (pink, babble or hum): the attenuation of the noise alone (the noise part of the
 input processed without the speech; 0 dB means untouched) and, where a clip has pauses
 (100 ms frames 40 dB below its loudest), the level left in them. aural-fx enhance at its
-default setting (the denoise preset) against RNNoise.
+default setting (the denoise preset) against DeepFilterNet3 and RNNoise, in the same run.
 
     python3 benchmarks/noise_floor.py --corpus data/corpus
 
@@ -43,6 +43,7 @@ def pause_frames(clean: np.ndarray) -> np.ndarray:
 
 
 def in_pauses_db(audio: np.ndarray, pauses: np.ndarray) -> float:
+    audio = np.pad(audio, ((0, 0), (0, max(0, pauses.size * FRAME - audio.shape[1]))))  # a peer's output may be shorter
     frames = audio[0, : pauses.size * FRAME].reshape(pauses.size, FRAME)
     return rms_db(frames[pauses]) if pauses.any() else float("nan")
 
@@ -55,7 +56,8 @@ def main() -> None:
     voices = sorted((args.corpus / "validation" / "speech").rglob("*.flac"))[::10]
     degrade = quality._recipe_degrader(quality.recipe(quality.SPEECH_CONDITIONS[CONDITION]), voices)
     enhance = Enhance(denoise=100)
-    systems = {"aural-fx denoise": lambda audio: enhance(audio, quality.RATE), "RNNoise": quality.rnnoise}
+    systems = {"aural-fx denoise": lambda audio: enhance(audio, quality.RATE), "DeepFilterNet3": quality.deepfilternet,
+               "RNNoise": quality.rnnoise}
     rows = []
     for name, path in quality.benchmark_clips(args.corpus, "speech", args.clips):
         clean, _ = read_audio(path, quality.RATE)
@@ -67,6 +69,8 @@ def main() -> None:
             row += [f"{rms_db(noise) - rms_db(system(noise)):.1f}", f"{in_pauses_db(system(noisy), pauses):.1f}"]
         rows.append(row)
         print(" | ".join(row), flush=True)
+    medians = [float(np.nanmedian([float(r[column]) for r in rows])) for column in range(1, len(rows[0]))]
+    rows.append(["**median**", *(f"**{m:.1f}**" for m in medians)])
     header = "| clip | pauses, input dBFS | " + " | ".join(f"{s}: noise turned down (dB) | {s}: pauses (dBFS)" for s in systems) + " |"
     table = [header, "|---" * (2 + 2 * len(systems)) + "|"] + ["| " + " | ".join(r).replace("nan", "-") + " |" for r in rows]
     text = f"# Noise floor: how far noise is turned down\n\n`python3 benchmarks/noise_floor.py --corpus {args.corpus}`\n\n{__doc__.split(chr(10) + chr(10))[1]}\n\n" + "\n".join(table) + "\n"

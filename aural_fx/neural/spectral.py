@@ -7,6 +7,8 @@ bin is dropped. Both versions compute the same frames; training and inference ag
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -14,7 +16,12 @@ __all__ = ["analysis", "synthesis_add", "torch_analysis", "window"]
 
 
 def window(n_fft: int) -> np.ndarray:
-    """Periodic square-root Hann window, float64."""
+    """Periodic square-root Hann window, float64 (one array per size, shared: do not modify)."""
+    return _window(n_fft)
+
+
+@lru_cache(maxsize=8)
+def _window(n_fft: int) -> np.ndarray:
     return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft))
 
 
