@@ -43,10 +43,11 @@ def test_train_draws_damage_on_the_fly_writes_a_model_the_effect_loads_and_resum
 def test_the_same_seed_and_index_give_the_same_example():
     from aural_fx.training import load_recipe
     from aural_fx_plugins.bandwidth.model import BandwidthConfig
-    from aural_fx_plugins.bandwidth.training import DEFAULT_RECIPE, DamageSource, _kinds
+    from aural_fx_plugins.bandwidth.training import DEFAULT_RECIPE, DamageSource, TrainOptions, _kinds
 
     config = BandwidthConfig()
-    source = DamageSource(load_recipe(DEFAULT_RECIPE), _kinds([DATA / "speech"], [DATA / "music"], config, print), config)
+    kinds = _kinds([DATA / "speech"], [DATA / "music"], TrainOptions(out=Path("unused")), config, print)
+    source = DamageSource(load_recipe(DEFAULT_RECIPE), kinds, config)
     first, again, other = (source.example(seed, 5, 1.0) for seed in (0, 0, 1))
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not np.array_equal(first[1], other[1])

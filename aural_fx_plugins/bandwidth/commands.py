@@ -19,6 +19,8 @@ def train_bandwidth(
     recipe: Path = typer.Option(None, "--recipe", metavar="FILE", help="Degradation recipe (default: the shipped one: low rates and lossy codecs)."),
     validation_speech: List[Path] = typer.Option([], "--validation-speech", metavar="DIR", help="Held-out full-band speech for the validation after each round."),
     validation_music: List[Path] = typer.Option([], "--validation-music", metavar="DIR", help="Held-out full-band music for the validation (without either, other draws of the training files)."),
+    speech_min_hz: float = typer.Option(9000.0, "--speech-min-hz", min=0.0, help="Leave out speech files whose own spectrum ends below this."),
+    music_min_hz: float = typer.Option(19000.0, "--music-min-hz", min=0.0, help="Leave out music files whose own spectrum ends below this."),
     work_dir: Path = typer.Option(Path("bandwidth-training"), "--work-dir", metavar="DIR", help="Checkpoints; a rerun resumes here."),
     steps: int = typer.Option(6000, "--steps", min=1, help="Training steps, each on a new batch of damaged examples."),
     round_steps: int = typer.Option(500, "--round-steps", min=1, help="Steps between validations and checkpoints."),
@@ -38,6 +40,7 @@ def train_bandwidth(
 
     options = TrainOptions(out=out, speech=list(speech), music=list(music), recipe=recipe or DEFAULT_RECIPE,
                            validation_speech=list(validation_speech), validation_music=list(validation_music),
+                           speech_min_hz=speech_min_hz, music_min_hz=music_min_hz,
                            work_dir=work_dir, steps=steps, round_steps=round_steps, batch_size=batch_size,
                            segment_seconds=segment_seconds, learning_rate=learning_rate, seed=seed, threads=threads,
                            workers=workers, name=name, until=until)

@@ -41,9 +41,6 @@ CHECKPOINT_KIND = "bandwidth-checkpoint"
 DEFAULT_RECIPE = Path(__file__).parent / "recipes" / "bandwidth.yaml"
 KEPT_WEIGHT = 0.25
 """Loss weight of the kept band against the missing one."""
-MIN_BANDWIDTH_HZ = {"speech": 9000.0, "music": 19000.0}
-"""Clean files whose own spectrum ends below this are left out: they would teach the model
-that the content ends there."""
 CONTENT_DROPPED = 1 / 3
 """Share of training examples whose content label is withheld (the effect's ``content: auto``)."""
 VALIDATION_EXAMPLES, VALIDATION_SECONDS = 32, 2.0
@@ -59,6 +56,10 @@ class TrainOptions:
     recipe: Path = DEFAULT_RECIPE
     validation_speech: list[Path] = field(default_factory=list)
     validation_music: list[Path] = field(default_factory=list)
+    # clean files whose own spectrum ends below these are left out: they would teach the model
+    # that the content ends there
+    speech_min_hz: float = 9000.0
+    music_min_hz: float = 19000.0
     work_dir: Path = Path("bandwidth-training")
     steps: int = 6000
     round_steps: int = 500
@@ -109,7 +110,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
         if folders:
             audio_folder_files(folders)  # every folder named holds audio, before the work folder exists
     config = BandwidthConfig()
-    source = DamageSource(recipe, _kinds(options.speech, options.music, config, report), config)
+    source = DamageSource(recipe, _kinds(options.speech, options.music, options, config, report), config)
     validation = _validation_set(options, recipe, source, config, report)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     model = BandwidthNet(config)
@@ -122,11 +123,12 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     return history[-1] if history else {}
 
 
-def _kinds(speech: list[Path], music: list[Path], config: BandwidthConfig, report) -> list[tuple[str, list[np.ndarray]]]:
+def _kinds(speech: list[Path], music: list[Path], options: TrainOptions, config: BandwidthConfig,
+           report) -> list[tuple[str, list[np.ndarray]]]:
     kinds = []
-    for kind, folders in (("speech", speech), ("music", music)):
+    for kind, folders, min_hz in (("speech", speech, options.speech_min_hz), ("music", music, options.music_min_hz)):
         if folders:
-            clips = _full_band(audio_folder_files(folders), MIN_BANDWIDTH_HZ[kind], config)
+            clips = _full_band(audio_folder_files(folders), min_hz, config)
             minutes = sum(clip.size for clip in clips) / config.sample_rate / 60
             report(f"{kind}: {len(clips)} full-band files ({minutes:.1f} min)")
             kinds.append((kind, clips))
@@ -137,7 +139,7 @@ def _validation_set(options: TrainOptions, recipe: Recipe, source: DamageSource,
     """Fixed examples with their content labels: from the validation folders where given (else
     from the training files, with another seed)."""
     if options.validation_speech or options.validation_music:
-        source = DamageSource(recipe, _kinds(options.validation_speech, options.validation_music, config, report), config)
+        source = DamageSource(recipe, _kinds(options.validation_speech, options.validation_music, options, config, report), config)
     labelled = DamageSource(source.recipe, source.kinds, config, drop_content=0.0)
     examples = [labelled.example(options.seed + 1, index, VALIDATION_SECONDS) for index in range(VALIDATION_EXAMPLES)]
     report(f"validation: {len(examples)} examples of {VALIDATION_SECONDS:g} s")
