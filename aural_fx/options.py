@@ -62,3 +62,45 @@ def loudness_option() -> Any:
 
 def input_option() -> Any:
     return typer.Option([], "--input", "-i", metavar="NAME=FILE", help="An extra input the preset reads, e.g. music=bed.mp3 (see the preset's 'inputs').")
+
+
+# -- the ``train`` commands (every model's run goes through aural_fx.training.loop) -------------
+def model_out_option() -> Any:
+    return typer.Option(..., "-o", "--out", metavar="FILE", help="Model file to write (.safetensors).")
+
+
+def steps_option(default: int, examples: str) -> Any:
+    return typer.Option(default, "--steps", min=1, help=f"Training steps, each on a new batch of {examples}.")
+
+
+def round_steps_option(default: int) -> Any:
+    return typer.Option(default, "--round-steps", min=1, help="Steps between validations and checkpoints.")
+
+
+def batch_size_option(default: int) -> Any:
+    return typer.Option(default, "--batch-size", min=1)
+
+
+def segment_seconds_option(default: float) -> Any:
+    return typer.Option(default, "--segment-seconds", min=0.2, max=30.0, help="Length of each example.")
+
+
+def learning_rate_option(default: float) -> Any:
+    return typer.Option(default, "--learning-rate", min=1e-6, max=1.0)
+
+
+def until_option() -> Any:
+    return typer.Option(None, "--until", min=1, metavar="STEP",
+                        help="Stop after this step (the schedule stays that of --steps); rerun to go on.")
+
+
+def seed_option() -> Any:
+    return typer.Option(0, "--seed", help="Seed of the examples and the initial weights: the same seed gives the same run.")
+
+
+def threads_option() -> Any:
+    return typer.Option(0, "--threads", min=0, help="CPU threads (0: all).")
+
+
+def workers_option(doing: str) -> Any:
+    return typer.Option(1, "--workers", min=0, help=f"Processes {doing} examples (0: in the training process).")

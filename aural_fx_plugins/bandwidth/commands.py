@@ -8,12 +8,14 @@ from typing import List, Optional
 import typer
 
 from aural_fx.errors import AuralFxError
+from aural_fx.options import (batch_size_option, learning_rate_option, model_out_option, round_steps_option, seed_option,
+                               segment_seconds_option, steps_option, threads_option, until_option, workers_option)
 
 __all__ = ["export_bandwidth", "train_bandwidth"]
 
 
 def train_bandwidth(
-    out: Path = typer.Option(..., "-o", "--out", metavar="FILE", help="Model file to write (.safetensors)."),
+    out: Path = model_out_option(),
     speech: List[Path] = typer.Option([], "--speech", metavar="DIR", help="Folder of full-band speech (repeatable)."),
     music: List[Path] = typer.Option([], "--music", metavar="DIR", help="Folder of full-band music (repeatable)."),
     recipe: Path = typer.Option(None, "--recipe", metavar="FILE", help="Degradation recipe (default: the shipped one: low rates and lossy codecs)."),
@@ -22,15 +24,15 @@ def train_bandwidth(
     speech_min_hz: float = typer.Option(9000.0, "--speech-min-hz", min=0.0, help="Leave out speech files whose own spectrum ends below this."),
     music_min_hz: float = typer.Option(19000.0, "--music-min-hz", min=0.0, help="Leave out music files whose own spectrum ends below this."),
     work_dir: Path = typer.Option(Path("bandwidth-training"), "--work-dir", metavar="DIR", help="Checkpoints; a rerun resumes here."),
-    steps: int = typer.Option(6000, "--steps", min=1, help="Training steps, each on a new batch of damaged examples."),
-    round_steps: int = typer.Option(500, "--round-steps", min=1, help="Steps between validations and checkpoints."),
-    batch_size: int = typer.Option(12, "--batch-size", min=1),
-    segment_seconds: float = typer.Option(1.0, "--segment-seconds", min=0.2, max=30.0, help="Length of each example."),
-    learning_rate: float = typer.Option(2e-3, "--learning-rate", min=1e-6, max=1.0),
-    until: Optional[int] = typer.Option(None, "--until", min=1, metavar="STEP", help="Stop after this step (the schedule stays that of --steps); rerun to go on."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the examples and the initial weights: the same seed gives the same run."),
-    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all)."),
-    workers: int = typer.Option(1, "--workers", min=0, help="Processes damaging examples (0: in the training process)."),
+    steps: int = steps_option(6000, "damaged examples"),
+    round_steps: int = round_steps_option(500),
+    batch_size: int = batch_size_option(12),
+    segment_seconds: float = segment_seconds_option(1.0),
+    learning_rate: float = learning_rate_option(2e-3),
+    until: Optional[int] = until_option(),
+    seed: int = seed_option(),
+    threads: int = threads_option(),
+    workers: int = workers_option("damaging"),
     name: str = typer.Option("general", "--name", help="Model name stored in the file."),
 ) -> None:
     """Train the bandwidth-extension model on full-band speech and music damaged on the fly."""

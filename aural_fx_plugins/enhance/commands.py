@@ -8,12 +8,14 @@ from typing import List, Optional, Tuple
 import typer
 
 from aural_fx.errors import AuralFxError
+from aural_fx.options import (batch_size_option, learning_rate_option, model_out_option, round_steps_option, seed_option,
+                               segment_seconds_option, steps_option, threads_option, until_option, workers_option)
 
 __all__ = ["export_enhance", "train_enhance"]
 
 
 def train_enhance(
-    out: Path = typer.Option(..., "-o", "--out", metavar="FILE", help="Model file to write (.safetensors)."),
+    out: Path = model_out_option(),
     clean: List[Path] = typer.Option([], "--clean", metavar="DIR", help="Folder of clean speech (repeatable)."),
     noise: List[Path] = typer.Option([], "--noise", metavar="DIR", help="Folder of noise recordings mixed with the clean speech on the fly (repeatable)."),
     rooms: List[Path] = typer.Option([], "--rooms", metavar="DIR", help="Folder of measured room impulse responses, used beside simulated rooms (repeatable)."),
@@ -23,19 +25,19 @@ def train_enhance(
     validation: List[Path] = typer.Option([], "--validation", metavar="DIR", help="Folder of held-out clean speech for the validation after each round."),
     validation_noise: List[Path] = typer.Option([], "--validation-noise", metavar="DIR", help="Held-out noise for the validation (else the recipes are used)."),
     work_dir: Path = typer.Option(Path("enhance-training"), "--work-dir", metavar="DIR", help="Checkpoints and cached speech; a rerun resumes here."),
-    steps: int = typer.Option(20000, "--steps", min=1, help="Training steps, each on a new batch of examples."),
-    round_steps: int = typer.Option(500, "--round-steps", min=1, help="Steps between validations and checkpoints."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1),
-    segment_seconds: float = typer.Option(2.0, "--segment-seconds", min=0.2, max=30.0, help="Length of each example."),
-    learning_rate: float = typer.Option(1e-3, "--learning-rate", min=1e-6, max=1.0),
+    steps: int = steps_option(20000, "examples"),
+    round_steps: int = round_steps_option(500),
+    batch_size: int = batch_size_option(16),
+    segment_seconds: float = segment_seconds_option(2.0),
+    learning_rate: float = learning_rate_option(1e-3),
     snr_db: Tuple[float, float] = typer.Option((-5.0, 25.0), "--snr-db", metavar="LOW HIGH", help="Range of the signal-to-noise ratios mixed."),
     reverb: float = typer.Option(0.35, "--reverb", min=0.0, max=1.0, help="Share of the examples put in a room."),
     babble: float = typer.Option(0.12, "--babble", min=0.0, max=0.77, help="Share of babble (other voices) among the noises."),
     sisdr_weight: float = typer.Option(0.0, "--sisdr-weight", min=0.0, help="Weight of an SI-SDR term (per dB) in the loss."),
-    until: Optional[int] = typer.Option(None, "--until", min=1, metavar="STEP", help="Stop after this step (the schedule stays that of --steps); rerun to go on."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the examples and the initial weights: the same seed gives the same run."),
-    threads: int = typer.Option(0, "--threads", min=0, help="CPU threads (0: all)."),
-    workers: int = typer.Option(1, "--workers", min=0, help="Processes mixing examples (0: in the training process)."),
+    until: Optional[int] = until_option(),
+    seed: int = seed_option(),
+    threads: int = threads_option(),
+    workers: int = workers_option("mixing"),
     name: str = typer.Option("speech", "--name", help="Model name stored in the file."),
 ) -> None:
     """Train the enhancement model on speech mixed on the fly with noise and rooms (or recipes, or real pairs)."""
