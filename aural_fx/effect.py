@@ -28,6 +28,8 @@ class Effect:
         native_type: the pedalboard class built, for saving plain pedalboard objects.
         streaming_exact: streaming equals a one-shot call (False for effects whose
             pedalboard implementation differs between the two, like PitchShift).
+        streaming_tolerance: how far streaming may differ from one call when it is exact up to
+            rounding (a network that batches frames differently per call); 0 is bit-exact.
         takes_key: the effect reads a side-chain (``sidechain:`` in presets).
         plugin: name of the plugin that registered it (filled in by the registry).
     """
@@ -38,6 +40,7 @@ class Effect:
     build: Callable[[Params], Node | pedalboard.Plugin]
     native_type: type | None = None
     streaming_exact: bool = True
+    streaming_tolerance: float = 0.0
     takes_key: bool = False
     plugin: str = field(default="", compare=False)
 
@@ -86,7 +89,8 @@ def effect_of_processor(cls: type[Processor]) -> Effect:
     return Effect(name=cls.name, summary=summary, params=cls.Params, build=build, takes_key=cls.takes_key)
 
 
-def deferred_processor(target: str, params: type[Params], name: str, summary: str) -> Effect:
+def deferred_processor(target: str, params: type[Params], name: str, summary: str,
+                       streaming_tolerance: float = 0.0) -> Effect:
     """The registry entry for a ``Processor`` subclass that is imported only when it is built.
 
     Effects with heavy imports (torch) register this way, so that listing, describing and
@@ -96,6 +100,7 @@ def deferred_processor(target: str, params: type[Params], name: str, summary: st
         target: ``"package.module:Class"``; the class's ``Params`` must be ``params``.
         params: the parameter model, from a module that imports nothing heavy.
         name, summary: as the class declares them.
+        streaming_tolerance: as ``Effect`` has it.
     """
     module_name, _, class_name = target.partition(":")
 
@@ -103,7 +108,7 @@ def deferred_processor(target: str, params: type[Params], name: str, summary: st
         cls = getattr(importlib.import_module(module_name), class_name)
         return cls(**_values(values))
 
-    return Effect(name=name, summary=summary, params=params, build=build)
+    return Effect(name=name, summary=summary, params=params, build=build, streaming_tolerance=streaming_tolerance)
 
 
 def looks_like_file(value: str) -> bool:

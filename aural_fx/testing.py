@@ -59,11 +59,11 @@ def _as_node(made: Any) -> Node:
     return made if isinstance(made, Node) else Chain([made])
 
 
-def _factory(effect: str | Factory, registry: Registry) -> tuple[Factory, bool]:
+def _factory(effect: str | Factory, registry: Registry) -> tuple[Factory, bool, float]:
     if isinstance(effect, str):
         info = registry.get(effect)
-        return (lambda: info.create()), info.streaming_exact
-    return effect, True
+        return (lambda: info.create()), info.streaming_exact, info.streaming_tolerance
+    return effect, True, 0.0
 
 
 def check_processor(
@@ -83,12 +83,13 @@ def check_processor(
         effect: a registered effect name, or a callable returning a fresh node (an aural-fx
             node or a pedalboard plugin).
         tolerance: allowed difference between streaming and one call (0 = bit-exact; use
-            1e-6 for effects that resample).
+            1e-6 for effects that resample); at least the registry's ``streaming_tolerance``.
         streaming_exact: override the registry's flag; ``False`` only checks lengths.
     """
     registry = registry or default_registry()
-    factory, exact = _factory(effect, registry)
+    factory, exact, registered_tolerance = _factory(effect, registry)
     exact = exact if streaming_exact is None else streaming_exact
+    tolerance = max(tolerance, registered_tolerance)
     label = effect if isinstance(effect, str) else getattr(factory(), "name", repr(effect))
     for rate in sample_rates:
         for size in buffer_sizes:
