@@ -333,7 +333,8 @@ def test_effects_table_lists_every_effect_with_plugin_and_summary():
     listed = run_cli("effects").stdout
     registry = aural_fx.build_registry()
     for name, effect in registry.effects.items():
-        line = next(row for row in listed.splitlines() if f" {name} " in row)
+        # the row whose first column is the effect's name (a summary may mention another effect)
+        line = next(row for row in listed.splitlines() if row.strip("│ ").split(" ", 1)[0] == name)
         assert effect.plugin in line
         assert effect.summary[:20] in listed
 
