@@ -121,7 +121,7 @@ def _targets(inputs: list[Path], preset: Path, output: Path | None, out_dir: Pat
 def run_training(train: Callable[..., dict], options) -> dict:
     """Run a model's ``train(options, report, progress)`` for a ``train`` command: the model
     file (``options.out``) must end in .safetensors, progress shows one bar per stage
-    (rendering, each epoch) and report lines print as they come; errors end the command."""
+    (rendering, each round) and report lines print as they come; errors end the command."""
     try:
         if options.out.suffix != ".safetensors":
             raise AuralFxError(f"{options.out}: the model file must end in .safetensors")

@@ -91,7 +91,7 @@ def learning_rate_option(default: float) -> Any:
 
 def until_option() -> Any:
     return typer.Option(None, "--until", min=1, metavar="STEP",
-                        help="Stop after this step (the schedule stays that of --steps); rerun to go on.")
+                        help="Stop at the end of the round that holds this step (the schedule stays that of --steps); rerun to go on.")
 
 
 def seed_option() -> Any:

@@ -132,6 +132,18 @@ def test_train_bad_input(tmp_path, noise):
                            "--snr-db", 20, 5, "--work-dir", tmp_path / "w")
     assert reversed_snr.returncode == 3
     assert reversed_snr.stderr.strip() == "error: train enhance: --snr-db 20 5: LOW is above HIGH"
+    ignored = {  # an option the run would ignore is refused, not dropped
+        ("--noise", noise, "--recipe", RECIPE): "train enhance: --noise and --recipe are two ways to make examples: give one",
+        ("--recipe", RECIPE, "--rooms", noise): "train enhance: --rooms are mixed with --noise: give --noise folders too",
+        ("--noise", noise, "--validation-noise", noise): "train enhance: --validation-noise needs --validation folders of held-out speech",
+        ("--noise", noise, "--validation", CLIPS): "train enhance: --validation needs --validation-noise folders (or --recipe files) to make its examples",
+    }
+    for options, message in ignored.items():
+        refused = run_cli("train", "enhance", "-o", tmp_path / "m.safetensors", "--clean", CLIPS, *options, "--work-dir", tmp_path / "w")
+        assert (refused.returncode, refused.stderr.strip()) == (3, f"error: {message}")
+    no_pairs = run_cli("train", "enhance", "-o", tmp_path / "m.safetensors", "--pairs", tmp_path / "none", "--work-dir", tmp_path / "w")
+    assert no_pairs.returncode == 3
+    assert no_pairs.stderr.strip() == f"error: {tmp_path / 'none' / 'clean'}: not found (a paired folder has clean/ and degraded/ subfolders)"
     assert not (tmp_path / "m.safetensors").exists() and not (tmp_path / "w").exists()  # nothing left behind
 
 

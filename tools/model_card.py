@@ -20,8 +20,10 @@ def file_lines(model: Path, metadata: dict) -> list[str]:
 
 
 def optimiser_line(training: dict) -> str:
+    """The optimiser and schedule of a run: in epochs (rendered-set trainers) or in steps."""
+    length = f"{training['epochs']} epochs" if "epochs" in training else f"{training['steps']:,} steps"
     return (f"- Optimiser: AdamW, learning rate {training['learning_rate']} (warm-up, cosine decay), batch {training['batch_size']},"
-            f" {training['epochs']} epochs, on 2 CPU cores.")
+            f" {length}, on 2 CPU cores.")
 
 
 def reproduce_lines(train_command: str, card_script: str, model: str) -> list[str]:

@@ -21,7 +21,7 @@ import torch
 
 from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, save_checkpoint
 
-__all__ = ["ExampleSource", "LoopSettings", "run_loop"]
+__all__ = ["ExampleSource", "LoopSettings", "run_loop", "stack_examples", "start_run"]
 
 
 class ExampleSource(Protocol):
@@ -44,6 +44,26 @@ class LoopSettings:
     workers: int = 1
     until: int | None = None  # stop after this step (a round's end); the schedule stays that of ``steps``
 
+    @classmethod
+    def of(cls, options: Any, kind: str) -> LoopSettings:
+        """The settings of a model's ``TrainOptions`` (``work_dir``, ``steps``, ``round_steps``,
+        ``batch_size``, ``segment_seconds``, ``learning_rate``, ``seed``, ``workers``, ``until``);
+        the checkpoint is ``work_dir/checkpoint.safetensors`` of kind ``kind``."""
+        return cls(options.work_dir / "checkpoint.safetensors", kind, options.fingerprint(), options.steps,
+                   options.round_steps, options.batch_size, options.segment_seconds, options.learning_rate,
+                   options.seed, options.workers, options.until)
+
+
+def start_run(seed: int, threads: int) -> None:
+    """Seed torch's initial weights and set its threads (0: all) for a training run."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads or max(1, torch.get_num_threads()))
+
+
+def stack_examples(examples: list[tuple[np.ndarray, ...]]) -> tuple[torch.Tensor, ...]:
+    """Examples as a source returns them -> one tensor per part, stacked along a batch axis."""
+    return tuple(torch.from_numpy(np.stack(part)) for part in zip(*examples))
+
 
 class _Batches(torch.utils.data.IterableDataset):
     def __init__(self, source: ExampleSource, settings: LoopSettings, first: int) -> None:
@@ -54,8 +74,7 @@ class _Batches(torch.utils.data.IterableDataset):
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
         s = self.settings
         for batch in range(self.first + worker, s.steps, workers):
-            examples = [self.source.example(s.seed, batch * s.batch_size + i, s.seconds) for i in range(s.batch_size)]
-            yield tuple(torch.from_numpy(np.stack(part)) for part in zip(*examples))
+            yield stack_examples([self.source.example(s.seed, batch * s.batch_size + i, s.seconds) for i in range(s.batch_size)])
 
 
 def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettings,

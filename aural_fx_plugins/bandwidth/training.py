@@ -25,7 +25,7 @@ from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
 from aural_fx.training.checkpoint import run_fingerprint, save_model
-from aural_fx.training.loop import LoopSettings, run_loop
+from aural_fx.training.loop import LoopSettings, run_loop, stack_examples, start_run
 from aural_fx.training.mixing import excerpt
 from aural_fx.training.pool import audio_folder_files
 from aural_fx.training.recipe import seed_for
@@ -101,8 +101,7 @@ class DamageSource:
 def train(options: TrainOptions, report: Callable[[str], None] = print,
           progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """Run (or resume) training; writes ``options.out`` and returns the last round's scores."""
-    torch.manual_seed(options.seed)
-    torch.set_num_threads(options.threads or max(1, torch.get_num_threads()))
+    start_run(options.seed, options.threads)
     if not options.speech and not options.music:
         raise AuralFxError("train bandwidth: give --speech and/or --music folders of full-band audio")
     recipe = load_recipe(options.recipe)  # a bad recipe fails before any work
@@ -114,10 +113,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     validation = _validation_set(options, recipe, source, config, report)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     model = BandwidthNet(config)
-    settings = LoopSettings(options.work_dir / "checkpoint.safetensors", CHECKPOINT_KIND, options.fingerprint(),
-                            options.steps, options.round_steps, options.batch_size, options.segment_seconds,
-                            options.learning_rate, options.seed, options.workers, options.until)
-    history = run_loop(model, source, settings, lambda *batch: _loss(model, config, *batch)[0],
+    history = run_loop(model, source, LoopSettings.of(options, CHECKPOINT_KIND), lambda *batch: _loss(model, config, *batch)[0],
                        lambda: _validate(model, config, validation), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
@@ -143,7 +139,7 @@ def _validation_set(options: TrainOptions, recipe: Recipe, source: DamageSource,
     labelled = DamageSource(source.recipe, source.kinds, config, drop_content=0.0)
     examples = [labelled.example(options.seed + 1, index, VALIDATION_SECONDS) for index in range(VALIDATION_EXAMPLES)]
     report(f"validation: {len(examples)} examples of {VALIDATION_SECONDS:g} s")
-    return tuple(torch.from_numpy(np.stack(part)) for part in zip(*examples))
+    return stack_examples(examples)
 
 
 def _cutoff_of(signal: np.ndarray, config: BandwidthConfig) -> int:

@@ -6,7 +6,7 @@ and rooms (``--clean`` with ``--noise``: ``aural_fx.training.mixing``), clean sp
 degradation recipes (``--clean`` with ``--recipe``: the target is the recipe's output without
 its noise steps), or a user's real parallel recordings (``--pairs``: random crops). The loss
 is the power-law compressed spectrum (magnitude and complex MSE) at the model's own resolution
-plus compressed magnitudes at three more resolutions of the resynthesised signal. Every
+plus compressed magnitudes at two more resolutions of the resynthesised signal. Every
 ``round_steps`` steps the model is validated (PESQ-WB on fixed examples of held-out voices)
 and a resumable checkpoint is written. ``init`` starts from a finished model's weights.
 """
@@ -26,7 +26,7 @@ from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
 from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model
-from aural_fx.training.loop import LoopSettings, run_loop
+from aural_fx.training.loop import LoopSettings, run_loop, start_run
 from aural_fx.training.mixing import Clip, MixSettings, SpeechMixer, excerpt, load_clips, response_bank
 from aural_fx.training.pool import audio_folder_files, pair_pool
 from aural_fx.training.signals import read_mono
@@ -139,8 +139,8 @@ class RecipeSource:
 class PairSource:
     """Random crops of a user's real parallel recordings."""
 
-    def __init__(self, folder: Path, seed: int, rate: int) -> None:
-        self.pool = pair_pool(folder, 256, 4.0, seed, rate)
+    def __init__(self, folder: Path, seed: int, rate: int, seconds: float) -> None:
+        self.pool = pair_pool(folder, 256, max(4.0, seconds), seed, rate)
 
     def example(self, seed: int, index: int, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([seed, index])
@@ -153,8 +153,7 @@ class PairSource:
 def train(options: TrainOptions, report: Callable[[str], None] = print,
           progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """Run (or resume) training; writes ``options.out`` and returns the last round's scores."""
-    torch.manual_seed(options.seed)
-    torch.set_num_threads(options.threads or max(1, torch.get_num_threads()))
+    start_run(options.seed, options.threads)
     if options.snr_db[0] > options.snr_db[1]:
         raise AuralFxError(f"train enhance: --snr-db {options.snr_db[0]:g} {options.snr_db[1]:g}: LOW is above HIGH")
     recipes = [load_recipe(path) for path in options.recipes]  # bad recipes fail before any work
@@ -166,10 +165,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     options.work_dir.mkdir(parents=True, exist_ok=True)
     source = _source(options, recipes, config.sample_rate, report)
     validation = _validation_set(options, recipes, config.sample_rate, report)
-    settings = LoopSettings(options.work_dir / "checkpoint.safetensors", CHECKPOINT_KIND, options.fingerprint(),
-                            options.steps, options.round_steps, options.batch_size, options.segment_seconds,
-                            options.learning_rate, options.seed, options.workers, options.until)
-    history = run_loop(model, source, settings, lambda x, y: enhancement_loss(model, x, y, options.sisdr_weight),
+    history = run_loop(model, source, LoopSettings.of(options, CHECKPOINT_KIND), lambda x, y: enhancement_loss(model, x, y, options.sisdr_weight),
                        lambda: _validate(model, validation), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
@@ -238,9 +234,22 @@ def _mixer(clean: list[Path], noise: list[Path], rooms: list[Path], options: Tra
 
 
 def _check_sources(options: TrainOptions, recipes: list[Recipe]) -> None:
-    """Every folder named holds audio, and the sources make a run."""
+    """Every folder named holds audio, and the sources make a run: no option is given that
+    the run would ignore."""
     if options.pairs is None and (not options.clean or not (options.noise or recipes)):
         raise AuralFxError("train enhance: give --clean folders with --noise folders or --recipe files, or --pairs")
+    if options.noise and recipes:
+        raise AuralFxError("train enhance: --noise and --recipe are two ways to make examples: give one")
+    if options.rooms and not options.noise:
+        raise AuralFxError("train enhance: --rooms are mixed with --noise: give --noise folders too")
+    if options.validation_noise and not options.validation:
+        raise AuralFxError("train enhance: --validation-noise needs --validation folders of held-out speech")
+    if options.validation and not (options.validation_noise or recipes):
+        raise AuralFxError("train enhance: --validation needs --validation-noise folders (or --recipe files) to make its examples")
+    if options.pairs is not None:
+        from aural_fx.training.pairs import PairedFolder
+
+        PairedFolder(options.pairs)  # a missing or unpaired folder fails here, before any work
     for folders in (options.clean, options.noise, options.rooms, options.validation, options.validation_noise):
         if folders:
             audio_folder_files(folders)
@@ -248,7 +257,7 @@ def _check_sources(options: TrainOptions, recipes: list[Recipe]) -> None:
 
 def _source(options: TrainOptions, recipes: list[Recipe], rate: int, report):
     if options.pairs is not None:
-        return PairSource(options.pairs, options.seed, rate)
+        return PairSource(options.pairs, options.seed, rate, options.segment_seconds)
     if options.noise:
         return _mixer(options.clean, options.noise, options.rooms, options, rate, options.seed, report, options.mix())
     files = audio_folder_files(options.clean)
