@@ -53,8 +53,9 @@ CONDITIONS: dict[str, tuple[float, Callable]] = {
 }
 
 
-def systems(kind: str) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """Each system maps a degraded 48 kHz clip to its output."""
+def systems(kind: str, candidate: Path | None = None) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Each system maps a degraded 48 kHz clip to its output; ``candidate`` adds a model file
+    (a training run's snapshot) beside the shipped model."""
     def effect(**params) -> Callable[[np.ndarray], np.ndarray]:
         node = BandwidthExtension(**params)
 
@@ -64,9 +65,12 @@ def systems(kind: str) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
 
         return run
 
-    return {"sinc": lambda audio: audio, "DSP (SBR)": effect(method="dsp"),
-            "neural": effect(content=kind), "neural (auto)": effect(content="auto"),
-            "neural, fallback 16 kHz": effect(content=kind, fallback_cutoff_hz=16000)}
+    chosen = {"sinc": lambda audio: audio, "DSP (SBR)": effect(method="dsp"),
+              "neural": effect(content=kind), "neural (auto)": effect(content="auto"),
+              "neural, fallback 16 kHz": effect(content=kind, fallback_cutoff_hz=16000)}
+    if candidate is not None:
+        chosen[f"candidate {candidate.stem}"] = effect(content=kind, model=str(candidate))
+    return chosen
 
 
 REAL_FULL_BAND = ("speech", "speech-fullband")
@@ -74,13 +78,13 @@ REAL_FULL_BAND = ("speech", "speech-fullband")
 targets and the noisier full-band ones: what is judged here is the band, not the noise)."""
 
 
-def run(corpus: Path, speech_count: int, music_count: int, real_speech: bool = False) -> dict:
+def run(corpus: Path, speech_count: int, music_count: int, real_speech: bool = False, candidate: Path | None = None) -> dict:
     results: dict = {}
     seconds: dict[str, float] = {}
     audio_seconds: dict[str, float] = {}
     for kind, count in (("speech", speech_count),) if real_speech else (("speech", speech_count), ("music", music_count)):
         clips = benchmark_clips(corpus, REAL_FULL_BAND, count, real=True) if real_speech else benchmark_clips(corpus, kind, count)
-        by_system = systems(kind)
+        by_system = systems(kind, candidate)
         for condition, (cutoff, degrade) in CONDITIONS.items():
             for clip_name, path in clips:
                 clean, _ = read_audio(path, RATE)
@@ -139,9 +143,10 @@ def main() -> None:
     parser.add_argument("--music-clips", type=int, default=10)
     parser.add_argument("--real-speech", action="store_true", help="Real full-band benchmark voices only; writes bandwidth_real.*")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--candidate", type=Path, default=None, help="A model file measured beside the shipped one (use with --out).")
     args = parser.parse_args()
     args.out = args.out or HERE / "results" / ("bandwidth_real" if args.real_speech else "bandwidth")
-    report = run(args.corpus, args.speech_clips, args.music_clips, args.real_speech)
+    report = run(args.corpus, args.speech_clips, args.music_clips, args.real_speech, args.candidate)
     report.update(date=date.today().isoformat(), machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                   counts={"speech": args.speech_clips, "music": 0 if args.real_speech else args.music_clips}, real_speech=args.real_speech,
                   command=" ".join(["python3 benchmarks/bandwidth.py", *map(shlex.quote, sys.argv[1:])]))

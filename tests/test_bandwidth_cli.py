@@ -34,6 +34,15 @@ def test_train_draws_damage_on_the_fly_writes_a_model_the_effect_loads_and_resum
     audio = soundfile.read(DATA / "music" / "maple-leaf-rag.flac", dtype="float32")[0][np.newaxis]
     output = BandwidthExtension(model=str(model), cutoff_hz=8000.0)(audio, 48000)
     assert output.shape == audio.shape and np.all(np.isfinite(output))
+    # a snapshot of the checkpoint is the model the run wrote
+    from aural_fx.weights import load_weights
+    from aural_fx_plugins.bandwidth.training import TrainOptions, snapshot
+
+    options = TrainOptions(out=tmp_path / "now.safetensors", speech=[DATA / "speech"], music=[DATA / "music"], steps=4,
+                           round_steps=2, batch_size=4, work_dir=tmp_path / "work", seed=3)
+    assert snapshot(options)["step"] == 2
+    written, snapped = load_weights(model, "bandwidth")[0], load_weights(options.out, "bandwidth")[0]
+    assert all(torch.equal(written[key], snapped[key]) for key in written)
     again = run_cli(*args, "--workers", 0)  # the number of workers is not part of the run
     assert again.returncode == 0, again.stderr
     assert f"resumed from {tmp_path / 'work' / 'checkpoint.safetensors'} after round 1" in again.stdout

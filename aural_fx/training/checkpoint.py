@@ -19,7 +19,8 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.weights import load_weights, save_weights
 
-__all__ = ["ADDED_LATER", "RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model"]
+__all__ = ["ADDED_LATER", "RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model",
+           "save_snapshot"]
 
 RUN_ONLY = ("out", "threads", "workers", "work_dir", "until")
 """Option fields that do not change what a run trains."""
@@ -57,6 +58,22 @@ def save_model(options, kind: str, model: torch.nn.Module, config: dict, history
     metadata = {"kind": kind, "name": options.name, "config": config, "training": settings,
                 "history": history, "parameters": sum(p.numel() for p in model.parameters())}
     save_weights(options.out, model.state_dict(), metadata)
+
+
+def save_snapshot(options, checkpoint_kind: str, kind: str, model: torch.nn.Module, config: dict) -> dict:
+    """Write ``options.out`` from the run's last checkpoint (``work_dir/checkpoint.safetensors``)
+    without training further: a model to ship or measure while a long run goes on. Returns the
+    last round's scores."""
+    path = options.work_dir / "checkpoint.safetensors"
+    if not path.is_file():
+        raise AuralFxError(f"{path}: no checkpoint to write a model from")
+    tensors, metadata = load_weights(path, checkpoint_kind)
+    if metadata["fingerprint"] != options.fingerprint():
+        raise AuralFxError(f"{path}: checkpoint of a run with other settings")
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    history = list(metadata["history"])
+    save_model(options, kind, model, config, history)
+    return history[-1] if history else {}
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:

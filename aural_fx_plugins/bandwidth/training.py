@@ -24,7 +24,7 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
-from aural_fx.training.checkpoint import run_fingerprint, save_model
+from aural_fx.training.checkpoint import run_fingerprint, save_model, save_snapshot
 from aural_fx.training.loop import LoopSettings, run_loop, stack_examples, start_run
 from aural_fx.training.mixing import excerpt
 from aural_fx.training.pool import audio_folder_files
@@ -34,7 +34,7 @@ from aural_fx.training.signals import read_mono
 from .cutoff import detect_cutoff_bin, long_term_power
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 
-__all__ = ["DEFAULT_RECIPE", "DamageSource", "TrainOptions", "train"]
+__all__ = ["DEFAULT_RECIPE", "DamageSource", "TrainOptions", "snapshot", "train"]
 
 MODEL_KIND = "bandwidth"
 CHECKPOINT_KIND = "bandwidth-checkpoint"
@@ -117,6 +117,13 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
                        lambda: _validate(model, config, validation), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
+
+
+def snapshot(options: TrainOptions) -> dict[str, Any]:
+    """Write ``options.out`` from the run's last checkpoint without training further; returns
+    the last round's scores."""
+    config = BandwidthConfig()
+    return save_snapshot(options, CHECKPOINT_KIND, MODEL_KIND, BandwidthNet(config), config.as_dict())
 
 
 def _kinds(speech: list[Path], music: list[Path], options: TrainOptions, config: BandwidthConfig,

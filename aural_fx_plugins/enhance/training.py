@@ -25,7 +25,7 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
-from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model
+from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model, save_snapshot
 from aural_fx.training.loop import LoopSettings, run_loop, start_run
 from aural_fx.training.mixing import Clip, MixSettings, SpeechMixer, excerpt, load_clips, response_bank
 from aural_fx.training.pool import audio_folder_files, pair_pool
@@ -174,19 +174,8 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
 def snapshot(options: TrainOptions) -> dict[str, Any]:
     """Write ``options.out`` from the run's last checkpoint without training further (a model
     to ship or measure while a long run goes on); returns the last round's scores."""
-    from aural_fx.weights import load_weights
-
-    path = options.work_dir / "checkpoint.safetensors"
-    if not path.is_file():
-        raise AuralFxError(f"{path}: no checkpoint to write a model from")
-    tensors, metadata = load_weights(path, CHECKPOINT_KIND)
-    if metadata["fingerprint"] != options.fingerprint():
-        raise AuralFxError(f"{path}: checkpoint of a run with other settings")
     model = CausalEnhancer(options.config())
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    history = list(metadata["history"])
-    save_model(options, MODEL_KIND, model, model.config.as_dict(), history)
-    return history[-1] if history else {}
+    return save_snapshot(options, CHECKPOINT_KIND, MODEL_KIND, model, model.config.as_dict())
 
 
 def _start_from(model: CausalEnhancer, path: Path) -> None:
