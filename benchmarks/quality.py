@@ -127,12 +127,16 @@ def music_scores(output: np.ndarray, clean: np.ndarray, cutoff: float) -> dict[s
             "3rd-oct dB": metrics.third_octave_distance(e, r, RATE)}
 
 
-def benchmark_clips(corpus: Path, kind: str | tuple[str, ...], count: int, real: bool | None = None) -> list[tuple[str, Path]]:
+def benchmark_clips(corpus: Path, kind: str | tuple[str, ...], count: int, real: bool | None = None,
+                    min_bandwidth_hz: float = 0.0) -> list[tuple[str, Path]]:
     """``count`` clips of the benchmark set of ``kind`` (or kinds), spread evenly over its
-    voices or sources; ``real`` True takes only real recordings, False only synthetic voices."""
+    voices or sources; ``real`` True takes only real recordings, False only synthetic voices;
+    ``min_bandwidth_hz`` only clips whose own spectrum reaches that far (the manifest's -60 dB
+    ``bandwidth_hz``)."""
     kinds = (kind,) if isinstance(kind, str) else kind
     with open(corpus / "manifest.csv") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["set"] == "benchmark" and r["kind"] in kinds]
+        rows = [r for r in csv.DictReader(handle) if r["set"] == "benchmark" and r["kind"] in kinds
+                and float(r.get("bandwidth_hz") or 0) >= min_bandwidth_hz]
     if real is not None:
         rows = [r for r in rows if (r.get("synthetic", "False") == "True") != real]
     by_source: dict[str, list[dict]] = {}

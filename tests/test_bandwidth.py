@@ -72,6 +72,19 @@ def test_cutoff_is_detected(low):
     assert detect_cutoff_bin(long_term_power(clean, 1024, 512, 512)) == 512  # full band: nothing to do
 
 
+@pytest.mark.parametrize("low", [8000, 16000, 22050])
+def test_cutoff_takes_the_resamplers_transition_band_into_the_missing_band(low):
+    """The cutoff sits where the resampler's fall begins: the kept band's top bin is within
+    6 dB of the original (a cutoff at the bottom of the fall would leave a notch under the
+    generated band), and the bins above it have fallen more than 6 dB."""
+    for clean in (read(MUSIC[1]), read(SPEECH[0])):
+        given = low_rate(clean, low)
+        found = detect_cutoff_bin(long_term_power(given, 1024, 512, 512))
+        drop = 10 * np.log10(long_term_power(given, 1024, 512, 512) / long_term_power(clean, 1024, 512, 512))
+        assert drop[found - 1] > -6.0, (low, found, drop[found - 4 : found + 2])
+        assert np.all(drop[found : found + 4] < -6.0), (low, found, drop[found - 4 : found + 4])
+
+
 def lsd_from_16k(path: Path, **params) -> float:
     clean = read(path)
     return lsd(extend(low_rate(clean, 16000), **params)[0], clean[0], RATE)

@@ -14,7 +14,7 @@ from test_degradations import speechlike
 from aural_fx.errors import AudioError
 from aural_fx.evaluation import align, metrics
 from aural_fx.training.pairs import PairedFolder
-from aural_fx.training.signals import colored_noise, resample
+from aural_fx.training.signals import band_limit, colored_noise, resample
 
 RATE = 16000
 
@@ -174,3 +174,24 @@ def test_data_commands_refuse_bad_input_in_one_line(clean_folder, tmp_path):
     again = run_cli("make-pairs", clean_folder, tmp_path / "p", "--recipe", tmp_path / "phone.yaml")
     assert (again.returncode, again.stderr.strip()) == (3, f"error: {tmp_path / 'p'}: already holds pairs (use --overwrite to replace them)")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_lsd_splits_at_a_frequency():
+    """``above_hz`` and ``below_hz`` judge the two sides of a cutoff apart: a signal that lost
+    everything above 8 kHz is perfect below it and far off above it."""
+    clean = colored_noise(2 * 48000, "pink", np.random.default_rng(1)) * 0.1
+    low = band_limit(clean[np.newaxis], 48000, 16000)[0]
+    assert metrics.lsd(low, clean, 48000, below_hz=7500) < 0.05
+    assert metrics.lsd(low, clean, 48000, above_hz=8500) > 5.0
+    assert metrics.lsd(low, clean, 48000, above_hz=8500, below_hz=20000) > 5.0
+    assert metrics.lsd(clean, clean, 48000, below_hz=8000) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_third_octave_levels_reach_20_khz_and_follow_gain():
+    clean = colored_noise(2 * 48000, "white", np.random.default_rng(2)) * 0.1
+    centres, levels = metrics.third_octave_levels(clean, 48000, highest_hz=20000)
+    assert centres[0] == pytest.approx(39.37, abs=0.01) and centres[-1] == pytest.approx(20158.7, abs=0.1)
+    _, quieter = metrics.third_octave_levels(0.5 * clean, 48000, highest_hz=20000)
+    np.testing.assert_allclose(levels - quieter, 20 * np.log10(2), atol=1e-9)
+    # white noise: about 1 dB more per third octave (the bands widen)
+    assert np.mean(np.diff(levels[10:])) == pytest.approx(1.0, abs=0.1)

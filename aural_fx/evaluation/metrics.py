@@ -12,7 +12,9 @@ mono. Intrusive metrics expect the two signals time-aligned and of equal length:
 - ``lsd``: log-spectral distance as haoheliu/ssr_eval defines it: magnitude STFT with a Hann
   window of ``2048 * rate / 44100`` samples and a hop of 10 ms;
   ``mean over frames of sqrt(mean over bins of log10(R^2 / (E + eps)^2 + eps)^2)``,
-  ``eps = 1e-12``. ``lsd(..., above_hz=f)`` keeps only the bins above ``f`` (LSD-HF).
+  ``eps = 1e-12``. ``lsd(..., above_hz=f)`` keeps only the bins above ``f`` (LSD-HF),
+  ``below_hz=f`` only those at or below it (the kept band of a bandwidth extension).
+- ``third_octave_levels``: long-term level (dB) of each third-octave band (Welch power).
 - ``third_octave_distance``: RMS difference of the long-term third-octave band levels,
   40 Hz-16 kHz (those below Nyquist), mean level removed, dB: the tonal-balance distance of
   the EQ-match benchmark.
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["si_sdr", "snr", "pesq_wb", "stoi", "dnsmos", "lsd", "third_octave_distance", "loudness", "LSD_EPS"]
+__all__ = ["si_sdr", "snr", "pesq_wb", "stoi", "dnsmos", "lsd", "third_octave_levels", "third_octave_distance", "loudness", "LSD_EPS"]
 
 LSD_EPS = 1e-12
 
@@ -101,24 +103,32 @@ def _magnitude_stft(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarra
     return np.abs(np.fft.rfft(frames, axis=-1)), np.fft.rfftfreq(size, 1 / rate)
 
 
-def lsd(estimate: np.ndarray, reference: np.ndarray, rate: int, above_hz: float | None = None) -> float:
+def lsd(estimate: np.ndarray, reference: np.ndarray, rate: int, above_hz: float | None = None,
+        below_hz: float | None = None) -> float:
     """Log-spectral distance (ssr_eval's definition); ``above_hz`` restricts it to the bins
-    above that frequency. 0 for identical signals; lower is better."""
+    above that frequency, ``below_hz`` to those at or below it. 0 for identical signals; lower
+    is better."""
     e, r = _pair(estimate, reference)
     estimate_spectrum, frequencies = _magnitude_stft(e, rate)
     reference_spectrum, _ = _magnitude_stft(r, rate)
+    keep = np.ones(frequencies.size, bool)
     if above_hz is not None:
-        keep = frequencies > above_hz
-        estimate_spectrum, reference_spectrum = estimate_spectrum[:, keep], reference_spectrum[:, keep]
+        keep &= frequencies > above_hz
+    if below_hz is not None:
+        keep &= frequencies <= below_hz
+    estimate_spectrum, reference_spectrum = estimate_spectrum[:, keep], reference_spectrum[:, keep]
     ratio = np.log10(reference_spectrum**2 / (estimate_spectrum + LSD_EPS) ** 2 + LSD_EPS) ** 2
     return float(np.mean(np.sqrt(np.mean(ratio, axis=1))))
 
 
-def _third_octave_levels(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+def third_octave_levels(audio: np.ndarray, rate: int, highest_hz: float = 16000.0) -> tuple[np.ndarray, np.ndarray]:
+    """(band centres in Hz, long-term levels in dB) of the third-octave bands from 40 Hz up to
+    ``highest_hz`` (nominal centres ``1000 * 2 ** (k / 3)``; those whose top edge is below the
+    Nyquist)."""
     from scipy.signal import welch
 
     frequencies, power = welch(_mono(audio), rate, nperseg=min(16384, max(256, _mono(audio).size)))
-    centres = 1000 * 2.0 ** (np.arange(-14, 13) / 3)  # 40 Hz .. 16 kHz
+    centres = 1000 * 2.0 ** (np.arange(-14, round(3 * np.log2(highest_hz / 1000)) + 1) / 3)
     centres = centres[centres * 2 ** (1 / 6) < rate / 2]
     levels = np.array([10 * np.log10(power[(frequencies >= c * 2 ** (-1 / 6)) & (frequencies < c * 2 ** (1 / 6))].sum() + 1e-20) for c in centres])
     return centres, levels
@@ -126,8 +136,8 @@ def _third_octave_levels(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.n
 
 def third_octave_distance(estimate: np.ndarray, reference: np.ndarray, rate: int) -> float:
     """RMS difference (dB) of the long-term third-octave band levels, mean removed."""
-    _, a = _third_octave_levels(estimate, rate)
-    _, b = _third_octave_levels(reference, rate)
+    _, a = third_octave_levels(estimate, rate)
+    _, b = third_octave_levels(reference, rate)
     difference = a - b
     return float(np.sqrt(np.mean((difference - difference.mean()) ** 2)))
 

@@ -9,9 +9,10 @@ a fixed number of neighbouring frames (``UNet.context_frames``) and chunked stre
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SeparableConv", "TemporalBlock", "UNet"]
+__all__ = ["SeparableConv", "TemporalBlock", "UNet", "fold_batch_norms"]
 
 
 class SeparableConv(nn.Module):
@@ -78,5 +79,44 @@ class UNet(nn.Module):
         flat = self.expand(self.temporal(self.squeeze(flat)))
         x = x + flat.reshape(b, c, f, t).permute(0, 1, 3, 2)
         for layer, skip in zip(reversed(self.up), reversed(skips)):
-            x = layer(torch.cat([torch.repeat_interleave(x, 2, dim=3), skip], dim=1))
+            x = _merge(layer, x, skip)
         return self.head(x)
+
+
+def _merge(layer: SeparableConv, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+    """``layer`` over [``x`` upsampled twice along frequency, ``skip``]. A pointwise-only layer
+    mixes ``x`` before upsampling it (the same sum, half the work on that part)."""
+    if not isinstance(layer.depthwise, nn.Identity):
+        return layer(torch.cat([_twice(x), skip], dim=1))
+    weight, channels = layer.pointwise.weight, x.shape[1]
+    mixed = _twice(F.conv2d(x, weight[:, :channels]))
+    return layer.act(layer.norm(mixed + F.conv2d(skip, weight[:, channels:], layer.pointwise.bias)))
+
+
+def _twice(x: torch.Tensor) -> torch.Tensor:
+    """Each bin of ``x`` repeated twice along the last axis (as ``repeat_interleave``, faster)."""
+    return x.unsqueeze(-1).expand(*x.shape, 2).reshape(*x.shape[:-1], 2 * x.shape[-1])
+
+
+def fold_batch_norms(network: nn.Module) -> nn.Module:
+    """Fold each batch norm of ``network`` (in eval mode) into the convolution before it, in
+    place, and return it: the same function with fewer operations (inference only)."""
+    pairs = []
+    for module in network.modules():
+        if isinstance(module, SeparableConv):
+            pairs.append((module, "pointwise", "norm"))
+        elif isinstance(module, TemporalBlock):
+            pairs.append((module, "conv", "norm"))
+        elif isinstance(module, UNet):
+            pairs.append((module.stem, "0", "1"))
+    with torch.no_grad():
+        for owner, conv_name, norm_name in pairs:  # a Sequential's children are attributes "0", "1", ...
+            conv, norm = getattr(owner, conv_name), getattr(owner, norm_name)
+            if not isinstance(norm, nn.modules.batchnorm._BatchNorm):
+                continue
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            bias = conv.bias if conv.bias is not None else torch.zeros_like(norm.running_mean)
+            conv.weight.mul_(scale.reshape(-1, *([1] * (conv.weight.dim() - 1))))
+            conv.bias = nn.Parameter((bias - norm.running_mean) * scale + norm.bias, requires_grad=False)
+            setattr(owner, norm_name, nn.Identity())
+    return network

@@ -4,7 +4,9 @@ A resampler or a lossy encoder leaves a cliff: every bin above some frequency li
 the level just under it. A natural roll-off (a soft orchestral patch, a dull microphone)
 falls gradually and is not taken for one. ``detect_cutoff_bin`` looks for the highest bin
 whose neighbourhood below is loud while everything a few bins above it is at least
-``CLIFF_DB`` quieter.
+``CLIFF_DB`` quieter, then moves down to where the fall begins: a resampler's transition band
+(about 400 Hz at 8 kHz) belongs to the missing band, or it is left as a notch under the
+generated one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ MIN_BIN = 40
 """No cutoff is reported below this bin (about 1.9 kHz at 48 kHz with 1024-point frames)."""
 GAP_BINS = 6
 """The cliff may take this many bins (about 280 Hz) to fall: resamplers' transition bands."""
+FALL_DB = 10.0
+"""A bin this far below the band under the transition has fallen: it is part of the missing band."""
+FALL_BINS = 16
+"""The fall is followed down at most this many bins (750 Hz at 48 kHz) from the cliff."""
 SILENCE_DB = -100.0
 """Mean power (dB, of the unit-window spectrum) below which nothing is decided."""
 
@@ -50,5 +56,17 @@ def detect_cutoff_bin(power: np.ndarray) -> int:
     for k in range(bins - GAP_BINS - 1, MIN_BIN - 1, -1):
         band = median_below[k]
         if level[k] >= band - 20 and band - above[k + GAP_BINS] >= CLIFF_DB:
-            return k + 1
+            return _start_of_fall(level, k + 1)
     return bins
+
+
+def _start_of_fall(level: np.ndarray, cliff: int) -> int:
+    """The first bin of the fall that ends at ``cliff``: the bins just under it that lie
+    ``FALL_DB`` below the band further down (the median of the ``BELOW_BINS`` under the
+    lowest bin the fall may reach)."""
+    lowest = max(MIN_BIN, cliff - FALL_BINS)
+    band = np.median(level[max(0, lowest - BELOW_BINS) : lowest])
+    start = cliff
+    while start > lowest and level[start - 1] < band - FALL_DB:
+        start -= 1
+    return start

@@ -17,14 +17,14 @@ from aural_fx.errors import AuralFxError
 from aural_fx.files import atomic_write
 from aural_fx.neural.onnx import graph_bytes, runtime_session
 
-from .models import STORE
+from .models import STORE, inference_network
 
 __all__ = ["export_onnx", "onnx_bytes", "onnx_session"]
 
 
 def onnx_bytes(model: str) -> bytes:
     """The ONNX graph of ``model`` (name or file), dynamic in batch and frames."""
-    network, _ = STORE.load(model)
+    network = inference_network(model)
     frames = 64
     example = (torch.zeros(1, 4, frames, network.config.bins), torch.zeros(1, frames, 1))
     dynamic = {"features": {0: "batch", 2: "frames"}, "reference": {0: "batch", 1: "frames"},
