@@ -33,15 +33,12 @@ from .holes import LOW_HZ, fill_holes, find_holes
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
 from .models import inference_network
 from .params import NAME, RATE, SUMMARY, BandwidthParams
-from .sbr import dsp_band, replicate, shaped_copy
+from .sbr import dsp_band, replicate, with_phase_of
 
 __all__ = ["BandwidthExtension"]
 
 CHUNK_FRAMES = 64
 """Frames per model call (0.68 s at 48 kHz); with the context it sets the latency."""
-STRUCTURE_BINS = 0
-"""Width (bins) over which the copied band's own fine structure is kept around the predicted
-level (0: the predicted level alone)."""
 ANALYSIS_SECONDS = 600.0
 """At most this much of a file is read to find its cutoff."""
 
@@ -200,7 +197,7 @@ class BandwidthExtension(Processor):
                 band = dsp_band(given, cutoff, RATE, config.n_fft)[:, middle]
             else:
                 predicted = self._predict(spectra, cutoff)
-                band = shaped_copy(replicate(given, cutoff)[:, middle], predicted, cutoff, STRUCTURE_BINS)
+                band = with_phase_of(replicate(given, cutoff)[:, middle], np.sqrt(10**predicted))
                 self._fill_holes(out, given, predicted, cutoff)
             band = self.amount * band[..., cutoff:]
             kept = out[..., cutoff:]

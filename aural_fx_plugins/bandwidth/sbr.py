@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["copy_width", "dsp_band", "dsp_envelope_db", "replicate", "shaped_copy", "source_bins", "with_phase_of"]
+__all__ = ["copy_width", "dsp_band", "dsp_envelope_db", "replicate", "source_bins", "with_phase_of"]
 
 MIN_SLOPE_DB, MAX_SLOPE_DB = -24.0, -3.0
 """Range of the extrapolated slope, dB per octave."""
@@ -43,23 +43,6 @@ def with_phase_of(phase_source: np.ndarray, magnitude: np.ndarray) -> np.ndarray
     is zero)."""
     size = np.abs(phase_source)
     return np.where(size > 0, phase_source / np.maximum(size, 1e-30), 1.0) * magnitude
-
-
-def shaped_copy(copy: np.ndarray, log10_power: np.ndarray, cutoff: int, width: int) -> np.ndarray:
-    """The copied band ``copy`` (complex, ``(..., frames, bins)``) at the level ``log10_power``
-    of the same shape, bins from ``cutoff`` up. ``width`` 0 takes the level bin by bin (the
-    copy gives only the phase); otherwise the copy keeps its own fine structure (harmonics,
-    transients) around its mean log power over ``width`` bins, moved to the predicted level."""
-    if width <= 0:
-        return with_phase_of(copy, np.sqrt(10**log10_power))
-    from scipy.ndimage import uniform_filter1d
-
-    own = np.log10(np.abs(copy[..., cutoff:]) ** 2 + 1e-20)
-    mean_own = uniform_filter1d(own, width, axis=-1, mode="nearest")
-    mean_wanted = uniform_filter1d(log10_power[..., cutoff:], width, axis=-1, mode="nearest")
-    band = np.zeros_like(copy)
-    band[..., cutoff:] = copy[..., cutoff:] * np.sqrt(10 ** (mean_wanted - mean_own))
-    return band
 
 
 def dsp_envelope_db(power_db: np.ndarray, cutoff: int, rate: float, n_fft: int) -> np.ndarray:
