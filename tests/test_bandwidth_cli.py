@@ -65,6 +65,56 @@ def test_the_same_seed_and_index_give_the_same_example():
     assert float(first[2]) in (0.0, 1.0)
 
 
+def test_band_level_error_is_the_level_of_the_mean_power_of_each_generated_band():
+    """A band that comes and goes (-20 dB half the frames, -60 dB the other half) has a mean
+    log power of -40 dB but a level of -23 dB: predicting the mean log power is 17 dB short,
+    which the log-power error alone never penalises as a level error. Bands that straddle the
+    cutoff are left out."""
+    from aural_fx_plugins.bandwidth.model import BandwidthConfig
+    from aural_fx_plugins.bandwidth.training import band_level_error, third_octave_bands
+
+    config = BandwidthConfig()
+    cutoff = 171  # 8 kHz at 48 kHz / 1024
+    generated = (torch.arange(config.bins) >= cutoff).float()[None]
+    target = torch.full((1, 10, config.bins), -2.0)
+    target[:, 1::2] = -6.0
+    error = band_level_error(torch.full_like(target, -4.0), target, generated, config)
+    bands = third_octave_bands(config)
+    first_bin_of = lambda band: int(torch.nonzero(bands[:, band])[0])
+    whole = [band for band in range(bands.shape[1]) if first_bin_of(band) >= cutoff]
+    assert error.shape == (len(whole),) and len(whole) == 5  # 10, 12.5, 16, 20 and 25 kHz (to 24 kHz)
+    assert torch.allclose(error, torch.tensor(-4.0 - float(np.log10(0.5e-2 + 0.5e-6))), atol=1e-4)  # -1.70: 17 dB short
+    assert torch.allclose(band_level_error(target + 0.5, target, generated, config), torch.tensor(0.5), atol=1e-5)
+    assert torch.equal(bands.sum(1), torch.ones(config.bins))  # every bin in exactly one band
+
+
+def test_init_and_level_weight_fine_tune_a_model(tmp_path):
+    """--init starts from a model's weights (with a vanishing learning rate they stay the
+    model's), --level-weight adds the level error to the loss, and a
+    wrong model is refused before any work."""
+    args = ["train", "bandwidth", "--speech", DATA / "speech", "--music", DATA / "music", "--steps", 2,
+            "--round-steps", 2, "--batch-size", 2, "--workers", 0, "--seed", 3]
+    first = run_cli(*args, "-o", tmp_path / "a.safetensors", "--work-dir", tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    tuned = run_cli(*args, "-o", tmp_path / "b.safetensors", "--work-dir", tmp_path / "b", "--init", tmp_path / "a.safetensors",
+                    "--learning-rate", 1e-6, "--level-weight", 0.5)
+    assert tuned.returncode == 0, tuned.stderr
+    from safetensors.torch import load_file
+
+    start, after = (load_file(tmp_path / name) for name in ("a.safetensors", "b.safetensors"))
+    learned = [key for key in start if "running_" not in key and "num_batches" not in key]  # not the batch norms' statistics
+    assert max(float(torch.max(torch.abs(after[key] - start[key]))) for key in learned) < 1e-4
+    before, tuning = ([json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")][-1] for run in (first, tuned))
+    assert before["validation_level_db"] > 1.0 and tuning["validation_level_db"] > 1.0
+    # the level term is in the loss: about the same weights score a higher validation loss with it
+    assert tuning["validation_loss"] > before["validation_loss"] + 0.05
+    enhance = ROOT / "aural_fx_plugins" / "enhance" / "models" / "speech.safetensors"
+    wrong = run_cli(*args, "-o", tmp_path / "c.safetensors", "--work-dir", tmp_path / "c", "--init", enhance)
+    assert wrong.returncode == 3
+    assert wrong.stderr.strip() == f"error: {enhance}: not an aural-fx bandwidth model (kind: 'enhance')"
+    assert not (tmp_path / "c").exists() and not (tmp_path / "c.safetensors").exists()
+
+
 def test_train_bad_input(tmp_path):
     none = run_cli("train", "bandwidth", "-o", tmp_path / "m.safetensors", "--work-dir", tmp_path / "w")
     assert none.returncode == 3

@@ -20,7 +20,7 @@ from aural_fx.errors import AuralFxError
 from aural_fx.weights import load_weights, save_weights
 
 __all__ = ["ADDED_LATER", "RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model",
-           "save_snapshot"]
+           "save_snapshot", "start_from"]
 
 RUN_ONLY = ("out", "threads", "workers", "work_dir", "until")
 """Option fields that do not change what a run trains."""
@@ -48,6 +48,15 @@ def run_fingerprint(options) -> str:
 def _file_digest(path: Path) -> str:
     """sha256 of a regular file's bytes; '' for a folder or a missing path."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def start_from(model: torch.nn.Module, path: Path, kind: str, config, command: str) -> None:
+    """Load a finished model file's weights into ``model`` (``--init``: a fine-tune); its
+    stored architecture must equal ``config`` (a dataclass with ``from_dict``)."""
+    tensors, metadata = load_weights(path, kind)
+    if type(config).from_dict(metadata.get("config", {})) != config:
+        raise AuralFxError(f"{command}: --init {path}: its architecture differs from the one trained here")
+    model.load_state_dict(tensors)
 
 
 def save_model(options, kind: str, model: torch.nn.Module, config: dict, history: list) -> None:

@@ -43,15 +43,16 @@ class LoopSettings:
     seed: int
     workers: int = 1
     until: int | None = None  # stop after this step (a round's end); the schedule stays that of ``steps``
+    validate_start: bool = False  # a fine-tune: validate the starting weights first (history step 0)
 
     @classmethod
     def of(cls, options: Any, kind: str) -> LoopSettings:
         """The settings of a model's ``TrainOptions`` (``work_dir``, ``steps``, ``round_steps``,
-        ``batch_size``, ``segment_seconds``, ``learning_rate``, ``seed``, ``workers``, ``until``);
-        the checkpoint is ``work_dir/checkpoint.safetensors`` of kind ``kind``."""
+        ``batch_size``, ``segment_seconds``, ``learning_rate``, ``seed``, ``workers``, ``until``,
+        ``init``); the checkpoint is ``work_dir/checkpoint.safetensors`` of kind ``kind``."""
         return cls(options.work_dir / "checkpoint.safetensors", kind, options.fingerprint(), options.steps,
                    options.round_steps, options.batch_size, options.segment_seconds, options.learning_rate,
-                   options.seed, options.workers, options.until)
+                   options.seed, options.workers, options.until, getattr(options, "init", None) is not None)
 
 
 def start_run(seed: int, threads: int) -> None:
@@ -90,6 +91,11 @@ def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettin
                                              settings.fingerprint, model, optimizer, schedule, report)
     step = done_rounds * settings.round_steps
     rounds = -(-settings.steps // settings.round_steps)
+    if settings.validate_start and not history:
+        model.eval()
+        with torch.no_grad():
+            history.append({**validate(), "round": 0, "step": 0, "train_loss": float("nan"), "minutes": 0.0})
+        report(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in history[0].items()}))
     if step >= min(settings.steps, settings.until or settings.steps):
         return history
     loader = torch.utils.data.DataLoader(_Batches(source, settings, step), batch_size=None,

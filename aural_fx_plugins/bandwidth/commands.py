@@ -34,6 +34,9 @@ def train_bandwidth(
     threads: int = threads_option(),
     workers: int = workers_option("damaging"),
     name: str = typer.Option("general", "--name", help="Model name stored in the file."),
+    level_weight: float = typer.Option(0.0, "--level-weight", min=0.0, help="Weight of the generated third-octave bands' level error (log of their mean power) beside the log-power error."),
+    level_speech_only: bool = typer.Option(False, "--level-speech-only", help="Apply --level-weight to speech (and unlabelled) examples only."),
+    init: Optional[Path] = typer.Option(None, "--init", metavar="FILE", help="Start from this model file's weights (fine-tune) instead of random ones."),
 ) -> None:
     """Train the bandwidth-extension model on full-band speech and music damaged on the fly."""
     from aural_fx.cli import out as console, run_training
@@ -45,7 +48,8 @@ def train_bandwidth(
                            speech_min_hz=speech_min_hz, music_min_hz=music_min_hz,
                            work_dir=work_dir, steps=steps, round_steps=round_steps, batch_size=batch_size,
                            segment_seconds=segment_seconds, learning_rate=learning_rate, seed=seed, threads=threads,
-                           workers=workers, name=name, until=until)
+                           workers=workers, name=name, until=until, level_weight=level_weight,
+                           level_speech_only=level_speech_only, init=init)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
 

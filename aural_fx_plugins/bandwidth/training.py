@@ -7,8 +7,13 @@ with its own seed, so no two steps see the same example and the same seed gives 
 (``aural_fx.training.loop``: worker processes, rounds, resumable checkpoints). Each example's
 cutoff is detected from its damaged version exactly as the effect will detect it. The loss is
 the squared error of log10 power (the log-spectral distance squared), full weight on the
-missing band and a quarter on the kept one (where only codec holes are filled). Every round
-ends with the log-spectral distance of fixed validation examples.
+missing band and a quarter on the kept one (where only codec holes are filled). With
+``level_weight`` it adds the squared error of each generated third-octave band's level over the
+example (log of the mean power, as ``benchmarks/bandwidth.py``'s level table measures it): the
+log-power error alone is minimised by the expected log power, which lies far below the band's
+power where the band comes and goes (fricatives, cymbals). ``init`` starts from a finished
+model's weights. Every round ends with the log-spectral distance of fixed validation examples
+and the mean level error of the generated bands.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
-from aural_fx.training.checkpoint import run_fingerprint, save_model, save_snapshot
+from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model, save_snapshot, start_from
 from aural_fx.training.loop import LoopSettings, run_loop, stack_examples, start_run
 from aural_fx.training.mixing import excerpt
 from aural_fx.training.pool import audio_folder_files
@@ -32,7 +37,7 @@ from aural_fx.training.recipe import seed_for
 from aural_fx.training.signals import read_mono
 
 from .cutoff import detect_cutoff_bin, long_term_power
-from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
+from .model import CONTENT, FLOOR, BandwidthConfig, BandwidthNet, features, log_power
 
 __all__ = ["DEFAULT_RECIPE", "DamageSource", "TrainOptions", "snapshot", "train"]
 
@@ -71,6 +76,9 @@ class TrainOptions:
     workers: int = 1
     name: str = "general"
     until: int | None = None  # stop after this step; the schedule stays that of ``steps``
+    level_weight: float = field(default=0.0, metadata={ADDED_LATER: True})
+    init: Path | None = field(default=None, metadata={ADDED_LATER: True})
+    level_speech_only: bool = field(default=False, metadata={ADDED_LATER: True})  # level term on speech (and unlabelled) examples
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed (not the output path, threads or workers)."""
@@ -105,16 +113,20 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     if not options.speech and not options.music:
         raise AuralFxError("train bandwidth: give --speech and/or --music folders of full-band audio")
     recipe = load_recipe(options.recipe)  # a bad recipe fails before any work
+    config = BandwidthConfig()
+    model = BandwidthNet(config)
+    if options.init is not None:  # a bad --init fails before any work too
+        start_from(model, options.init, MODEL_KIND, config, "train bandwidth")
     for folders in (options.speech, options.music, options.validation_speech, options.validation_music):
         if folders:
             audio_folder_files(folders)  # every folder named holds audio, before the work folder exists
-    config = BandwidthConfig()
     source = DamageSource(recipe, _kinds(options.speech, options.music, options, config, report), config)
     validation = _validation_set(options, recipe, source, config, report)
     options.work_dir.mkdir(parents=True, exist_ok=True)
-    model = BandwidthNet(config)
-    history = run_loop(model, source, LoopSettings.of(options, CHECKPOINT_KIND), lambda *batch: _loss(model, config, *batch)[0],
-                       lambda: _validate(model, config, validation), report, progress)
+    history = run_loop(model, source, LoopSettings.of(options, CHECKPOINT_KIND),
+                       lambda *batch: _loss(model, config, *batch, level_weight=options.level_weight,
+                                           level_speech_only=options.level_speech_only)[0],
+                       lambda: _validate(model, config, validation, options.level_weight, options.level_speech_only), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
 
@@ -164,8 +176,11 @@ def _full_band(files: list[Path], min_hz: float, config: BandwidthConfig) -> lis
 
 
 def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, clean: torch.Tensor,
-          content: torch.Tensor, cutoff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The weighted loss, and the log-spectral distance of the composed output per example."""
+          content: torch.Tensor, cutoff: torch.Tensor, level_weight: float = 0.0,
+          level_speech_only: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The weighted loss, the log-spectral distance of the composed output per example, and
+    the mean absolute level error of the generated third-octave bands (dB, all examples).
+    ``level_speech_only`` adds the level term for speech examples and unlabelled ones only."""
     mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
     logpow_in = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
@@ -173,15 +188,46 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, c
     predicted = model(inputs, reference)
     weight = (mask * KEPT_WEIGHT + (1 - mask))[:, None, :].expand_as(predicted)
     loss = torch.sum(weight * (predicted - target) ** 2) / torch.sum(weight)
+    level_error = band_level_error(predicted, target, 1 - mask, config)
+    if level_weight > 0:
+        chosen = (content <= 0).float()[:, None] if level_speech_only else torch.ones_like(mask[:, :1])
+        trained = band_level_error(predicted, target, (1 - mask) * chosen, config)
+        loss = loss + level_weight * torch.mean(trained**2) if trained.numel() else loss
     composed = torch.where(mask[:, None, :] > 0, logpow_in, predicted)
     distance = torch.sqrt(torch.mean((composed - target) ** 2, dim=-1)).mean(dim=-1)
-    return loss, distance.detach()
+    return loss, distance.detach(), 10 * level_error.detach().abs().mean() if level_error.numel() else torch.zeros(())
 
 
-def _validate(model: BandwidthNet, config: BandwidthConfig, validation: tuple[torch.Tensor, ...]) -> dict[str, float]:
+def third_octave_bands(config: BandwidthConfig) -> torch.Tensor:
+    """``(bins, bands)`` 0/1 matrix: which third-octave band (nominal centres
+    ``1000 * 2 ** (k / 3)``, from 1 kHz up) each bin falls in."""
+    frequencies = (torch.arange(config.bins) + 0.5) * config.sample_rate / config.n_fft
+    index = torch.round(3 * torch.log2(frequencies.clamp(min=1000.0) / 1000.0)).long()
+    return torch.nn.functional.one_hot(index, int(index.max()) + 1).float()
+
+
+def band_level_error(predicted: torch.Tensor, target: torch.Tensor, generated: torch.Tensor,
+                     config: BandwidthConfig) -> torch.Tensor:
+    """Log10 level (mean power over the frames and bins) of each third-octave band that lies
+    wholly in the generated bins ``generated`` ``(b, bins)``, predicted minus target: one value
+    per such (example, band)."""
+    bands = third_octave_bands(config)
+    inside = generated @ bands  # generated bins per band
+    whole = (inside == bands.sum(0)) & (inside > 0)
+
+    def level(logpow: torch.Tensor) -> torch.Tensor:
+        power = torch.pow(10.0, logpow).mean(1) @ bands  # (b, bands)
+        return torch.log10(power / bands.sum(0).clamp(min=1) + FLOOR)
+
+    return (level(predicted) - level(target))[whole]
+
+
+def _validate(model: BandwidthNet, config: BandwidthConfig, validation: tuple[torch.Tensor, ...],
+              level_weight: float = 0.0, level_speech_only: bool = False) -> dict[str, float]:
     damaged, clean = validation[0], validation[1]
-    loss, distance = _loss(model, config, *validation)
+    loss, distance, level_db = _loss(model, config, *validation, level_weight=level_weight, level_speech_only=level_speech_only)
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
     given = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     before = torch.sqrt(torch.mean((given - target) ** 2, dim=-1)).mean(dim=-1)
-    return {"validation_loss": float(loss), "validation_lsd": float(distance.mean()), "validation_lsd_input": float(before.mean())}
+    return {"validation_loss": float(loss), "validation_lsd": float(distance.mean()), "validation_lsd_input": float(before.mean()),
+            "validation_level_db": float(level_db)}

@@ -25,7 +25,7 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.training import Recipe, load_recipe
-from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model, save_snapshot
+from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model, save_snapshot, start_from
 from aural_fx.training.loop import LoopSettings, run_loop, start_run
 from aural_fx.training.mixing import Clip, MixSettings, SpeechMixer, excerpt, load_clips, response_bank
 from aural_fx.training.pool import audio_folder_files, pair_pool
@@ -160,7 +160,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     config = options.config()
     model = CausalEnhancer(config)
     if options.init is not None:
-        _start_from(model, options.init)
+        start_from(model, options.init, MODEL_KIND, model.config, "train enhance")
     _check_sources(options, recipes)  # before the work folder exists: a refused run leaves nothing
     options.work_dir.mkdir(parents=True, exist_ok=True)
     source = _source(options, recipes, config.sample_rate, report)
@@ -176,15 +176,6 @@ def snapshot(options: TrainOptions) -> dict[str, Any]:
     to ship or measure while a long run goes on); returns the last round's scores."""
     model = CausalEnhancer(options.config())
     return save_snapshot(options, CHECKPOINT_KIND, MODEL_KIND, model, model.config.as_dict())
-
-
-def _start_from(model: CausalEnhancer, path: Path) -> None:
-    from aural_fx.weights import load_weights
-
-    tensors, metadata = load_weights(path, MODEL_KIND)
-    if CausalConfig.from_dict(metadata.get("config", {})) != model.config:
-        raise AuralFxError(f"train enhance: --init {path}: its architecture differs from the one trained here")
-    model.load_state_dict(tensors)
 
 
 def _clips(folders: list[Path], work_dir: Path, rate: int, report) -> list[Clip]:
