@@ -15,10 +15,20 @@ from pathlib import Path
 from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 
 from aural_fx.weights import load_weights
-TRAIN_COMMAND = """# the shipped model predates training on the fly: it came from the rendered-set trainer of commit 037ce12
-git worktree add ../aural-fx-037ce12 037ce12 && cd ../aural-fx-037ce12 && ln -s "$OLDPWD/data" data
-aural-fx train bandwidth -o aural_fx_plugins/bandwidth/models/general.safetensors \\
-  --speech data/corpus/train/speech --music data/corpus/train/music --examples 4000 --epochs 4 --seed 0"""
+TRAIN_COMMAND = """python3 tools/train/bandwidth_v2.py                      # resumable; its checkpoint is committed
+python3 tools/train/bandwidth_v2.py --snapshot --out tools/train/bandwidth-v2/general.safetensors
+python3 tools/train/bandwidth_v2.py --stage {stage} --out aural_fx_plugins/bandwidth/models/general.safetensors"""
+
+
+def history_rows(history: list[dict]) -> list[str]:
+    """One table row per validation round."""
+    rows = []
+    for h in history:
+        level = f" {h['validation_level_db']:.1f} |" if "validation_level_db" in h else " |"
+        train = "-" if h["train_loss"] != h["train_loss"] else f"{h['train_loss']:.4f}"  # NaN: the starting weights
+        rows.append(f"| {h['step']} | {train} | {h['validation_loss']:.4f} |"
+                    f" {h['validation_lsd_input']:.3f} -> {h['validation_lsd']:.3f} |{level} {h['minutes']:.1f} |")
+    return rows
 
 
 def benchmark_rows() -> list[str]:
@@ -26,13 +36,14 @@ def benchmark_rows() -> list[str]:
     if not path.is_file():
         return ["(run benchmarks/bandwidth.py)"]
     report = json.loads(path.read_text())
-    rows = ["| content | condition | sinc LSD | DSP LSD | neural LSD | neural / sinc | with 16 kHz fallback / sinc |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| content | condition | sinc LSD | DSP LSD | neural LSD | neural / sinc | LSD-HF: neural / sinc | LSD-LF: sinc -> neural |",
+            "|---|---|---|---|---|---|---|---|"]
     for kind, by_condition in report["means"].items():
         for condition, s in by_condition.items():
-            sinc, dsp, neural = s["sinc"]["LSD"], s["DSP (SBR)"]["LSD"], s["neural"]["LSD"]
-            fallback = s.get("neural, fallback 16 kHz", {}).get("LSD", float("nan"))
-            rows.append(f"| {kind} | {condition} | {sinc:.2f} | {dsp:.2f} | {neural:.2f} | {neural / sinc:.0%} | {fallback / sinc:.0%} |")
+            sinc, dsp, neural = s["sinc"], s["DSP (SBR)"], s["neural"]
+            rows.append(f"| {kind} | {condition} | {sinc['LSD']:.2f} | {dsp['LSD']:.2f} | {neural['LSD']:.2f} |"
+                        f" {neural['LSD'] / sinc['LSD']:.0%} | {neural['LSD-HF'] / sinc['LSD-HF']:.0%} |"
+                        f" {sinc['LSD-LF']:.2f} -> {neural['LSD-LF']:.2f} |")
     rows += ["", f"Real-time factor on one thread at 48 kHz: neural {report['rtf']['neural']:.3f}, DSP {report['rtf']['DSP (SBR)']:.4f}."]
     return rows
 
@@ -54,31 +65,54 @@ def main(path: str) -> None:
         " holes.py) and builds the band above from the kept band copied upwards (spectral band replication) at the"
         " predicted level.",
         "- **Loss:** squared error of log10 power (the log-spectral distance squared), weight 1 above the cutoff and 0.25"
-        " below. No adversarial loss: the model predicts the level, not the waveform, so there is nothing for a"
-        " discriminator to judge.",
+        " below" + (f"; in the fine-tune, plus {training['level_weight']:g} x the squared error of each generated"
+        " third-octave band's level over the example (log10 of its mean power)"
+        + (", on speech and unlabelled examples only (on music it cost LSD)" if training.get("level_speech_only") else "")
+        + ". The log-power error alone is minimised"
+        " by the expected log power, which lies far below a band's power where the band comes and goes (fricatives,"
+        " cymbals)" + (f": the base run's generated bands were {history[0]['validation_level_db']:.1f} dB off on average"
+        " on the validation examples" if history and history[0]["step"] == 0 else "") + "." if training.get("level_weight") else ".")
+        + " No adversarial loss: the model predicts the level, not the waveform, so there is nothing for a"
+        " discriminator to judge; a phase-generating design (AP-BWE-like), where one would be, was not trained.",
         "",
         "## Training data",
         "",
-        "- `data/corpus/train/speech` and `data/corpus/train/music` of the aural-fx corpus (`tools/corpus`; licences in"
-        " tools/corpus/README.md), leaving out files whose own spectrum ends below 9 kHz (speech: the 16 kHz flite voices)"
-        " or 19 kHz (music: some Ogg Vorbis game tracks).",
-        "  **Speech in the corpus is band-limited by nature** (synthesised or recorded at 16-32 kHz; no offline source is"
-        " full band), so for speech the model learns to generate up to about 11 kHz and nothing above it.",
-        f"- Damage: `recipes/bandwidth.yaml` (low rates 8-32 kHz, MP3 CBR and VBR, AAC, Opus at 64-192 kbps),"
-        f" {training['examples']} examples of {training['example_seconds']} s rendered with seed {training['seed']}, half"
-        f" speech and half music; random {training['segment_seconds']} s crops; the content label is hidden a third of the time.",
-        optimiser_line(training),
-        "",
-        *reproduce_lines(TRAIN_COMMAND, __file__, "aural_fx_plugins/bandwidth/models/general.safetensors"),
-        "",
-        "## Training history (2 % of the examples held out)",
-        "",
-        "| epoch | train loss | held-out loss | held-out LSD (input -> output, this STFT) | minutes |",
-        "|---|---|---|---|---|",
+        f"- Speech: {', '.join(f'`{c}`' for c in training['speech'])}, only files whose own spectrum reaches"
+        f" {training['speech_min_hz'] / 1000:g} kHz (the real full-band recordings; the synthetic voices end near 11 kHz"
+        f" and would teach the model that speech stops there). Music: {', '.join(f'`{c}`' for c in training['music'])},"
+        f" files reaching {training['music_min_hz'] / 1000:g} kHz. All from the aural-fx corpus (`tools/corpus`;"
+        " licences in tools/corpus/README.md); the benchmark voices and pieces were never used.",
+        "- Damage drawn on the fly (`aural_fx/training/loop.py`): every example is a new random crop through"
+        " `recipes/bandwidth.yaml` (low rates 8-32 kHz, MP3 CBR and VBR, AAC, Opus at 64-192 kbps, gain), with its own"
+        f" seed from the run's seed {training['seed']}, so no two steps see the same example and the same seed gives the"
+        f" same run. Crops of {training['segment_seconds']:g} s, alternately speech and music; the content label is"
+        " hidden a third of the time (the effect's `content: auto`).",
+        f"- Validation: 32 fixed examples of {', '.join(f'`{c}`' for c in training['validation_speech'] + training['validation_music'])}.",
     ]
-    for h in history:
-        lines.append(f"| {h['epoch']} | {h['train_loss']:.4f} | {h['validation_loss']:.4f} |"
-                     f" {h['validation_lsd_input']:.3f} -> {h['validation_lsd']:.3f} | {h['minutes']:.1f} |")
+    base = None
+    if training.get("init"):
+        base_training = load_weights(ROOT / training["init"], "bandwidth")[1]
+        base = base_training["history"]
+        lines += [optimiser_line(base_training["training"]).replace("- Optimiser:", "- Base run: optimiser"),
+                  optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`: optimiser")]
+    else:
+        lines.append(optimiser_line(training))
+    stage = ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}"  # its STAGES name
+    header = ["| step | train loss | validation loss | validation LSD (input -> output) | generated bands' level error (dB) | minutes |",
+              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        *reproduce_lines(TRAIN_COMMAND.format(stage=stage), __file__, "aural_fx_plugins/bandwidth/models/general.safetensors"),
+        "",
+        "## Training history (validation LSD of log10 power in this STFT; composed output: the input below the cutoff)",
+        "",
+    ]
+    if base is not None:
+        lines += ["Base run (its validation examples were drawn from an earlier build of the corpus: compare the input's"
+                  " LSD):", "", *header, *history_rows(base), "", "Fine-tune (step 0: the base run's model on the"
+                  " fine-tune's validation examples; the level error is the mean absolute error of the generated"
+                  " third-octave bands' levels):", ""]
+    lines += [*header, *history_rows(history)]
     lines += ["", "## Measured (benchmark speech and music, `benchmarks/results/bandwidth.md`)", ""] + benchmark_rows()
     model.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(f"wrote {model.with_suffix('.md')}")
