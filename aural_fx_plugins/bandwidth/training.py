@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +177,12 @@ def _full_band(files: list[Path], min_hz: float, config: BandwidthConfig) -> lis
 
 
 def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, clean: torch.Tensor,
-          content: torch.Tensor, cutoff: torch.Tensor, level_weight: float = 0.0,
-          level_speech_only: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The weighted loss, the log-spectral distance of the composed output per example, and
-    the mean absolute level error of the generated third-octave bands (dB, all examples).
-    ``level_speech_only`` adds the level term for speech examples and unlabelled ones only."""
+          content: torch.Tensor, cutoff: torch.Tensor, level_weight: float = 0.0, level_speech_only: bool = False,
+          scored: bool = False) -> tuple[torch.Tensor, dict[str, float]]:
+    """The weighted loss; with ``scored``, also the validation scores: the log-spectral
+    distance of the composed output and of the input, and the mean absolute level error of
+    the generated third-octave bands (dB, all examples). ``level_speech_only`` adds the level
+    term for speech examples and unlabelled ones only."""
     mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
     logpow_in = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
@@ -188,16 +190,21 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, c
     predicted = model(inputs, reference)
     weight = (mask * KEPT_WEIGHT + (1 - mask))[:, None, :].expand_as(predicted)
     loss = torch.sum(weight * (predicted - target) ** 2) / torch.sum(weight)
-    level_error = band_level_error(predicted, target, 1 - mask, config)
     if level_weight > 0:
-        chosen = (content <= 0).float()[:, None] if level_speech_only else torch.ones_like(mask[:, :1])
+        chosen = (content <= 0).float()[:, None] if level_speech_only else 1.0
         trained = band_level_error(predicted, target, (1 - mask) * chosen, config)
         loss = loss + level_weight * torch.mean(trained**2) if trained.numel() else loss
-    composed = torch.where(mask[:, None, :] > 0, logpow_in, predicted)
-    distance = torch.sqrt(torch.mean((composed - target) ** 2, dim=-1)).mean(dim=-1)
-    return loss, distance.detach(), 10 * level_error.detach().abs().mean() if level_error.numel() else torch.zeros(())
+    if not scored:
+        return loss, {}
+    distance = lambda logpow: float(torch.sqrt(torch.mean((logpow - target) ** 2, dim=-1)).mean())
+    level_error = band_level_error(predicted, target, 1 - mask, config)
+    return loss, {"validation_loss": float(loss),
+                  "validation_lsd": distance(torch.where(mask[:, None, :] > 0, logpow_in, predicted)),
+                  "validation_lsd_input": distance(logpow_in),
+                  "validation_level_db": float(10 * level_error.abs().mean()) if level_error.numel() else 0.0}
 
 
+@lru_cache(maxsize=4)
 def third_octave_bands(config: BandwidthConfig) -> torch.Tensor:
     """``(bins, bands)`` 0/1 matrix: which third-octave band (nominal centres
     ``1000 * 2 ** (k / 3)``, from 1 kHz up) each bin falls in."""
@@ -224,10 +231,4 @@ def band_level_error(predicted: torch.Tensor, target: torch.Tensor, generated: t
 
 def _validate(model: BandwidthNet, config: BandwidthConfig, validation: tuple[torch.Tensor, ...],
               level_weight: float = 0.0, level_speech_only: bool = False) -> dict[str, float]:
-    damaged, clean = validation[0], validation[1]
-    loss, distance, level_db = _loss(model, config, *validation, level_weight=level_weight, level_speech_only=level_speech_only)
-    target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
-    given = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
-    before = torch.sqrt(torch.mean((given - target) ** 2, dim=-1)).mean(dim=-1)
-    return {"validation_loss": float(loss), "validation_lsd": float(distance.mean()), "validation_lsd_input": float(before.mean()),
-            "validation_level_db": float(level_db)}
+    return _loss(model, config, *validation, level_weight=level_weight, level_speech_only=level_speech_only, scored=True)[1]
