@@ -56,9 +56,9 @@ CONDITIONS: dict[str, tuple[float, Callable]] = {
 }
 
 
-def systems(kind: str, candidate: Path | None = None) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """Each system maps a degraded 48 kHz clip to its output; ``candidate`` adds a model file
-    (a training run's snapshot) beside the shipped model."""
+def systems(kind: str, candidates: tuple[Path, ...] = ()) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """Each system maps a degraded 48 kHz clip to its output; ``candidates`` adds model files
+    (training runs' snapshots) beside the shipped model, each named by its folder and file."""
     def effect(**params) -> Callable[[np.ndarray], np.ndarray]:
         node = BandwidthExtension(**params)
 
@@ -71,8 +71,8 @@ def systems(kind: str, candidate: Path | None = None) -> dict[str, Callable[[np.
     chosen = {"sinc": lambda audio: audio, "DSP (SBR)": effect(method="dsp"),
               "neural": effect(content=kind), "neural (auto)": effect(content="auto"),
               "neural, fallback 16 kHz": effect(content=kind, fallback_cutoff_hz=16000)}
-    if candidate is not None:
-        chosen[f"candidate {candidate.stem}"] = effect(content=kind, model=str(candidate))
+    for candidate in candidates:
+        chosen[f"candidate {candidate.parent.name}/{candidate.stem}"] = effect(content=kind, model=str(candidate))
     return chosen
 
 
@@ -93,7 +93,7 @@ def band_errors(estimate: np.ndarray, reference: np.ndarray) -> list[float]:
     return [float(levels[i] - reference_levels[i]) for i in picked]
 
 
-def run(corpus: Path, speech_count: int, music_count: int, candidate: Path | None = None) -> dict:
+def run(corpus: Path, speech_count: int, music_count: int, candidates: tuple[Path, ...] = ()) -> dict:
     results: dict = {}
     levels: dict = {}
     seconds: dict[str, float] = {}
@@ -101,7 +101,7 @@ def run(corpus: Path, speech_count: int, music_count: int, candidate: Path | Non
     for kind, count in (("speech", speech_count), ("music", music_count)):
         clips = benchmark_clips(corpus, SPEECH_KINDS if kind == "speech" else kind, count, real=True,
                                 min_bandwidth_hz=MIN_BANDWIDTH_HZ)
-        by_system = systems(kind, candidate)
+        by_system = systems(kind, candidates)
         for condition, (cutoff, degrade) in CONDITIONS.items():
             for clip_name, path in clips:
                 clean, _ = read_audio(path, RATE)
@@ -177,10 +177,11 @@ def main() -> None:
     parser.add_argument("--speech-clips", type=int, default=10)
     parser.add_argument("--music-clips", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--candidate", type=Path, default=None, help="A model file measured beside the shipped one (use with --out).")
+    parser.add_argument("--candidate", type=Path, action="append", default=[],
+                        help="A model file measured beside the shipped one (repeatable; use with --out).")
     args = parser.parse_args()
     args.out = args.out or HERE / "results" / "bandwidth"
-    report = run(args.corpus, args.speech_clips, args.music_clips, args.candidate)
+    report = run(args.corpus, args.speech_clips, args.music_clips, tuple(args.candidate))
     report.update(date=date.today().isoformat(), machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                   counts={"speech": args.speech_clips, "music": args.music_clips},
                   command=" ".join(["python3 benchmarks/bandwidth.py", *map(shlex.quote, sys.argv[1:])]))
