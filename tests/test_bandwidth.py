@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from aural_fx import load_preset
 from aural_fx.audio import process_file
@@ -240,9 +241,39 @@ def test_streaming_detects_the_cutoff_as_it_goes():
     assert np.array_equal(stream(node, given, RATE, blocks=(777, 4096, 1)), whole)
 
 
-def test_latency_is_reported():
+def test_latency_is_one_chunk_the_look_ahead_and_a_frame():
     node = BandwidthExtension()
-    assert node.latency_samples == (64 + node.network.config.context_frames + 1) * 512
+    assert node.network.config.context_frames == 16
+    assert node.latency_samples == (64 + 16 + 1) * 512
+    assert BandwidthExtension(chunk_frames=1).latency_samples == (1 + 16 + 1) * 512  # 0.19 s
+    assert BandwidthExtension(method="dsp", chunk_frames=1).latency_samples == 2 * 512  # no look-ahead
+
+
+@pytest.mark.parametrize("method", ["neural", "dsp"])
+def test_the_chunk_size_changes_the_latency_not_the_output(method):
+    given = low_rate(read(SPEECH[1]), 16000)
+    whole = extend(given, method=method)
+    for chunk in (1, 7):
+        node = BandwidthExtension(method=method, chunk_frames=chunk)
+        node.learn(given, RATE)
+        assert np.max(np.abs(stream(node, given, RATE, blocks=(333, 5000)) - whole)) < 1e-5
+
+
+def test_the_network_streams_frame_by_frame_as_one_call():
+    network = BandwidthExtension().network
+    context = network.config.context_frames
+    inputs = torch.from_numpy(np.random.default_rng(3).normal(size=(2, 4, 120, 512)).astype(np.float32))
+    with torch.inference_mode():
+        whole = network.unet(inputs)[:, 0]
+        state, parts, start = network.initial_state(2), [], 0
+        for size in (1, 5, 40, 2, 72):
+            residual, state = network.step(inputs[:, :, start : start + size], state)
+            parts.append(residual)
+            start += size
+    streamed = torch.cat(parts, dim=1)  # frame k of it is input frame k - context
+    assert streamed.shape == (2, 120, 512)
+    # away from the signal's edges (where one call pads with zeros) the frames agree
+    assert torch.max(torch.abs(streamed[:, 2 * context :] - whole[:, context : 120 - context])) < 1e-5
 
 
 def test_a_rate_below_the_target_warns_and_restores_up_to_its_nyquist():

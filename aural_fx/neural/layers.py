@@ -3,7 +3,9 @@
 Tensors are ``(batch, channels, frames, bins)``. Frequency is downsampled by strided
 depthwise-separable convolutions; time context comes only from the stem's 3-frame
 convolution and the dilated convolutions of the bottleneck, so every output frame depends on
-a fixed number of neighbouring frames (``UNet.context_frames``) and chunked streaming is exact.
+a fixed number of neighbouring frames (``UNet.context_frames``) either side. ``UNet.step``
+streams it: each frame is computed once, and the output comes ``context_frames`` behind the
+input (the state holds the frames each layer still needs).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["SeparableConv", "TemporalBlock", "UNet", "fold_batch_norms"]
+
+State = dict[str, torch.Tensor]
 
 
 class SeparableConv(nn.Module):
@@ -77,10 +81,68 @@ class UNet(nn.Module):
         b, c, t, f = x.shape
         flat = x.permute(0, 1, 3, 2).reshape(b, c * f, t)
         flat = self.expand(self.temporal(self.squeeze(flat)))
+        return self._decode(x, flat, skips)
+
+    def _decode(self, x: torch.Tensor, flat: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        """The bottleneck's output ``flat`` added to the bottom level ``x``, then up the skips."""
+        b, c, t, f = x.shape
         x = x + flat.reshape(b, c, f, t).permute(0, 1, 3, 2)
         for layer, skip in zip(reversed(self.up), reversed(skips)):
             x = _merge(layer, x, skip)
         return self.head(x)
+
+    # -- streaming ---------------------------------------------------------------------------
+    def initial_state(self, batch: int, bins: int) -> State:
+        """The state before the first frame (zeros) for ``bins`` input bins. Its first
+        ``context_frames`` outputs belong to frames before the first one fed."""
+        c_in = self.stem[0].in_channels
+        lag = self.context_frames - 1  # the bottleneck's lag: skips wait this long for it
+        state = {"stem": torch.zeros(batch, c_in, 2, bins)}
+        widths = [self.stem[0].out_channels, *(layer.pointwise.out_channels for layer in self.down)]
+        for level, width in enumerate(widths):
+            state[f"skip{level}"] = torch.zeros(batch, width, lag, bins // 2**level)
+        for index, block in enumerate(self.temporal):
+            state[f"temporal{index}"] = torch.zeros(batch, block.conv.in_channels, 2 * block.conv.dilation[0])
+        return state
+
+    def step(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """New input frames ``(b, c, t, f)`` -> the output of the frames ``context_frames``
+        before them (``(b, out, t, f)``) and the new state; fed frame by frame or in any
+        grouping, the frames come out as ``forward`` computes them away from its edges."""
+        new: State = {}
+        frames = torch.cat([state["stem"], x], dim=2)
+        new["stem"] = frames[:, :, -2:]
+        conv = self.stem[0]
+        x = self.stem[2](self.stem[1](F.conv2d(frames, conv.weight, conv.bias, padding=(0, 1))))  # one frame behind
+        levels = []
+        for layer in self.down:
+            levels.append(x)
+            x = layer(x)
+        levels.append(x)
+        t = x.shape[2]
+        delayed = []
+        for level, value in enumerate(levels):
+            waiting = torch.cat([state[f"skip{level}"], value], dim=2)
+            delayed.append(waiting[:, :, :t])
+            new[f"skip{level}"] = waiting[:, :, t:]
+        b, c, _, f = x.shape
+        flat = _over_time(self.squeeze, x.permute(0, 1, 3, 2).reshape(b, c * f, t))
+        for index, block in enumerate(self.temporal):
+            dilation = block.conv.dilation[0]
+            window = torch.cat([state[f"temporal{index}"], flat], dim=2)
+            new[f"temporal{index}"] = window[:, :, -2 * dilation :]
+            flat = window[:, :, dilation : dilation + t] + block.act(block.norm(_over_time(block.conv, window)))
+        return self._decode(delayed[-1], _over_time(self.expand, flat), delayed[:-1]), new
+
+
+def _over_time(conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
+    """``conv`` (no padding) over ``(b, in, frames)`` as one matrix product per tap."""
+    taps, dilation = conv.kernel_size[0], conv.dilation[0]
+    t = x.shape[-1] - dilation * (taps - 1)
+    y = conv.bias[:, None]
+    for k in range(taps):
+        y = y + torch.matmul(conv.weight[:, :, k], x[:, :, k * dilation : k * dilation + t])
+    return y
 
 
 def _merge(layer: SeparableConv, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:

@@ -1,12 +1,12 @@
 """Streaming a spectral frame model on a fixed grid of chunks.
 
-The model maps ``chunk + 2 * context`` frames to ``chunk`` frames (each output frame depends on
-``context`` frames either side). Chunks sit on a grid fixed from the first sample, so how the
-signal is cut into blocks never changes a bit of the output; the price is a constant delay of
-``latency`` samples (one chunk, the right context and one hop).
+Each call of the model gets ``chunk`` new frames and returns ``chunk`` frames; chunks sit on a
+grid fixed from the first sample, so how the signal is cut into blocks never changes a bit of
+the output. The price is a constant delay of ``latency`` samples (one chunk and one hop; a
+model that looks ahead adds the frames it returns late, which its host reports).
 
-With ``chunk=0`` (and no context) the model is a causal one that keeps its own state between
-calls: each call gets every frame completed since the last, so the delay is one window.
+With ``chunk=0`` the model is a causal one that keeps its own state between calls: each call
+gets every frame completed since the last, so the delay is one window.
 """
 
 from __future__ import annotations
@@ -20,22 +20,18 @@ from aural_fx.neural.spectral import analysis, synthesis_add
 __all__ = ["FrameStream"]
 
 FrameModel = Callable[[np.ndarray], np.ndarray]
-"""``(channels, 2, chunk + 2 * context, bins)`` spectra -> ``(channels, 2, chunk, bins)``."""
+"""``(channels, 2, frames, bins)`` spectra -> as many processed frames."""
 
 
 class FrameStream:
     """Feed ``(channels, n)`` samples, get the processed signal delayed by ``latency``."""
 
-    def __init__(self, model: FrameModel, channels: int, n_fft: int, hop: int, bins: int, chunk: int, context: int) -> None:
+    def __init__(self, model: FrameModel, channels: int, n_fft: int, hop: int, bins: int, chunk: int) -> None:
         if n_fft != 2 * hop:
             raise ValueError("FrameStream needs n_fft == 2 * hop")
-        if chunk == 0 and context:
-            raise ValueError("FrameStream: a stateful model (chunk 0) takes no context")
-        self.model, self.n_fft, self.hop, self.bins = model, n_fft, hop, bins
-        self.chunk, self.context = chunk, context
-        self.latency = (max(chunk, 1) + context + 1) * hop
-        # the input buffer starts at the first sample of frame -context (zeros before the signal)
-        self._input = np.zeros((channels, context * hop + n_fft - hop))
+        self.model, self.n_fft, self.hop, self.bins, self.chunk = model, n_fft, hop, bins, chunk
+        self.latency = (max(chunk, 1) + 1) * hop
+        self._input = np.zeros((channels, n_fft - hop))  # the first frame starts one hop before the signal
         self._pending = np.zeros((channels, hop))  # overlap-add half waiting for the next chunk
         # synthesis starts half a frame (one hop) before sample 0, so the results already lag
         # by one hop: the delay line holds the rest
@@ -45,7 +41,7 @@ class FrameStream:
         """Push ``(channels, n)`` samples; returns ``(channels, n)`` output samples."""
         self._input = np.concatenate([self._input, block], axis=1)
         chunk = self.chunk or max(1, (self._input.shape[1] - (self.n_fft - self.hop)) // self.hop)
-        span = (chunk + 2 * self.context) * self.hop + self.n_fft - self.hop  # samples per model call
+        span = chunk * self.hop + self.n_fft - self.hop  # samples per model call
         step = chunk * self.hop
         results = [self._output]
         while self._input.shape[1] >= span:

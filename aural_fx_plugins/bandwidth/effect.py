@@ -6,7 +6,9 @@ Hosts (``process_file``, ``aural-fx run``) first resample the input up to
 that rate's Nyquist); the effect then finds where the spectrum ends (``cutoff_hz``: from
 the whole file when the host passes it, else from the audio seen so far) and generates the
 band above, at 48 kHz, on a fixed grid of chunks so that any block size gives the same
-output. Below the cutoff the signal passes unchanged, except codec holes: wide notches far
+output. The network streams: each frame goes through it once, and its output comes
+``context_frames`` (the frames it looks ahead) behind; the latency is one chunk, that look-ahead
+and one hop. Below the cutoff the signal passes unchanged, except codec holes: wide notches far
 below their neighbours where the network expects more (``holes.py``), which the neural
 method fills (``benchmarks/codec_holes.py`` measures how much).
 
@@ -30,15 +32,13 @@ from aural_fx.neural.stream import FrameStream
 
 from .cutoff import detect_cutoff_bin, long_term_power
 from .holes import LOW_HZ, fill_holes, find_holes
-from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power
+from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power, predicted_log_power
 from .models import inference_network
 from .params import NAME, RATE, SUMMARY, BandwidthParams
 from .sbr import dsp_band, replicate, with_phase_of
 
 __all__ = ["BandwidthExtension"]
 
-CHUNK_FRAMES = 64
-"""Frames per model call (0.68 s at 48 kHz); with the context it sets the latency."""
 ANALYSIS_SECONDS = 600.0
 """At most this much of a file is read to find its cutoff."""
 
@@ -57,7 +57,7 @@ class BandwidthExtension(Processor):
         super().__init__(**params)
         self._config = BandwidthConfig()
         self._network: BandwidthNet | None = None
-        self._run_network = None
+        self._step = self._initial_state = None
         self._file_cutoff: int | None = None
         self._stream_cutoff: int | None = None
         self._load()
@@ -69,22 +69,24 @@ class BandwidthExtension(Processor):
             self._file_cutoff = None
 
     def _load(self) -> None:
-        if self.method != "neural":
-            self._network, self._run_network = None, None
+        if self.method != "neural":  # a neural stream already running keeps its step until it ends
+            self._network = None
             return
         network = inference_network(self.model)
-        self._network, self._config = network, network.config
+        self._network, self._config, self._initial_state = network, network.config, network.initial_state
         if self.engine == "onnx":
-            from .export import onnx_session
+            from .export import onnx_step
 
-            session = onnx_session(self.model)
-            self._run_network = lambda inputs, reference: session.run(None, {"features": inputs, "reference": reference})[0]
+            self._step = onnx_step(self.model)
         else:
-            def run(inputs: np.ndarray, reference: np.ndarray) -> np.ndarray:
+            def step(inputs: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
                 with torch.inference_mode():
-                    return network(torch.from_numpy(inputs), torch.from_numpy(reference)).numpy()
+                    residual, state = network.step(torch.from_numpy(inputs), state)
+                return residual.numpy(), state
 
-            self._run_network = run
+            self._step = step
+        if hasattr(self, "_frames"):  # mid-stream: the network's state restarts from the frames kept
+            self._state = None
 
     @property
     def network(self) -> BandwidthNet | None:
@@ -154,7 +156,7 @@ class BandwidthExtension(Processor):
 
     @property
     def internal_latency(self) -> int:
-        return (CHUNK_FRAMES + self._context + 1) * self._config.hop
+        return (self.chunk_frames + self._context + 1) * self._config.hop
 
     def prepare(self, sample_rate: float, num_channels: int) -> None:
         given = self._stream.sample_rate if self._stream is not None else sample_rate
@@ -166,61 +168,85 @@ class BandwidthExtension(Processor):
         config = self._config
         self._stream_cutoff = None
         self._power_seen = np.zeros(config.bins)
-        self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins,
-                                   CHUNK_FRAMES, self._context)
+        # what shapes the stream's latency holds until it ends
+        self._chunk, self._look, self._neural = self.chunk_frames, self._context, self.method == "neural"
+        # the last 2 x look-ahead frames fed (zeros: the silence before the signal), from which
+        # the network's state is rebuilt when the cutoff changes; the frames fed so far
+        self._kept = np.zeros((num_channels, 2, 2 * self._look, config.bins), np.float32)
+        self._fed = 0
+        self._state: dict | None = None
+        self._state_cutoff = -1
+        self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins, self._chunk)
 
     def process_block(self, block: np.ndarray) -> np.ndarray:
         return self._frames.process(block)
 
-    def _cutoff_bin(self, spectra: np.ndarray) -> int:
+    def _cutoff_bin(self, new: np.ndarray) -> int:
         if self.cutoff_hz != "auto":
             return self._bin_of(float(self.cutoff_hz))
         if self._file_cutoff is not None:
             return self._in_use(self._file_cutoff)
-        # the long-term spectrum of everything seen so far (each frame counted once)
-        middle = spectra[:, :, self._context : self._context + CHUNK_FRAMES]
-        self._power_seen = self._power_seen + np.sum(middle[:, 0] ** 2 + middle[:, 1] ** 2, axis=(0, 1))
+        # the long-term spectrum of everything seen so far
+        self._power_seen = self._power_seen + np.sum(new[:, 0] ** 2 + new[:, 1] ** 2, axis=(0, 1))
         found = detect_cutoff_bin(self._power_seen)
         if found >= 0:
             self._stream_cutoff = found
         return self._in_use(self._stream_cutoff)
 
-    def _process_frames(self, spectra: np.ndarray) -> np.ndarray:
-        """``(channels, 2, frames, bins)`` -> the middle ``CHUNK_FRAMES`` frames extended."""
-        config = self._config
-        cutoff = self._cutoff_bin(spectra)
-        middle = slice(self._context, self._context + CHUNK_FRAMES)
+    def _process_frames(self, new: np.ndarray) -> np.ndarray:
+        """``(channels, 2, chunk, bins)`` new frames -> the frames ``context`` before
+        them, extended (the frames before the signal come out silent)."""
+        config, context = self._config, self._look
+        cutoff = self._cutoff_bin(new)
+        spectra = np.concatenate([self._kept, new], axis=2)  # frames fed - 2 x context ...
+        self._kept = spectra[:, :, spectra.shape[2] - 2 * context :]
+        frames = slice(context, context + self._chunk)  # the frames that come out
         given = spectra[:, 0].astype(np.float64) + 1j * spectra[:, 1]
-        out = given[:, middle].copy()
+        out = given[:, frames].copy()
         if self.amount > 0 and cutoff < config.bins:
-            if self.method == "dsp":
-                band = dsp_band(given, cutoff, RATE, config.n_fft)[:, middle]
+            if not self._neural:
+                band = dsp_band(given[:, frames], cutoff, RATE, config.n_fft)
             else:
                 predicted = self._predict(spectra, cutoff)
-                band = with_phase_of(replicate(given, cutoff)[:, middle], np.sqrt(10**predicted))
+                band = with_phase_of(replicate(given[:, frames], cutoff), np.sqrt(10**predicted))
                 self._fill_holes(out, given, predicted, cutoff)
             band = self.amount * band[..., cutoff:]
             kept = out[..., cutoff:]
             # what the input still has above the cutoff (a codec's coded floor) stays where it
             # is louder than the estimate: replacing it could only move it further off
             out[..., cutoff:] = np.where(np.abs(kept) > np.abs(band), kept, band)
-        elif self.amount > 0 and self.method == "neural":
+        elif self.amount > 0 and self._neural:
             self._fill_holes(out, given, self._predict(spectra, cutoff), cutoff)
+        else:
+            self._state = None  # the network skipped these frames: rebuilt from the kept ones when needed
+        before = context - self._fed  # output frames from before the signal
+        self._fed += self._chunk
+        if before > 0:
+            out[:, : min(before, self._chunk)] = 0
         return np.stack([out.real, out.imag], axis=1)
 
-    def _predict(self, spectra: np.ndarray, cutoff: int) -> np.ndarray:
-        """Predicted log10 power of the middle frames, ``(channels, CHUNK_FRAMES, bins)``."""
+    def _features(self, spectra: np.ndarray, cutoff: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network input and reference level of ``(channels, 2, frames, bins)`` spectra."""
         channels = spectra.shape[0]
-        logpow = log_power(torch.from_numpy(spectra))
         mask = (torch.arange(self._config.bins) < cutoff).float().expand(channels, -1)
         content = torch.full((channels,), CONTENT[self.content])
-        inputs, reference = features(logpow, mask, content)
-        predicted = self._run_network(inputs.numpy(), reference.numpy())
-        return predicted[:, self._context : self._context + CHUNK_FRAMES].astype(np.float64)
+        return features(log_power(torch.from_numpy(np.ascontiguousarray(spectra))), mask, content)
+
+    def _predict(self, spectra: np.ndarray, cutoff: int) -> np.ndarray:
+        """Predicted log10 power of the frames that come out, ``(channels, chunk, bins)``,
+        from ``spectra``: the kept frames, then the new ones."""
+        context = self._look
+        if self._state is None or cutoff != self._state_cutoff:  # the state the kept frames give
+            self._state, self._state_cutoff = self._initial_state(spectra.shape[0]), cutoff
+            _, self._state = self._step(self._features(spectra[:, :, : 2 * context], cutoff)[0].numpy(), self._state)
+        residual, self._state = self._step(self._features(spectra[:, :, 2 * context :], cutoff)[0].numpy(), self._state)
+        inputs, reference = self._features(spectra[:, :, context : context + self._chunk], cutoff)
+        return predicted_log_power(inputs, reference, torch.from_numpy(residual)).numpy().astype(np.float64)
 
     def _fill_holes(self, out: np.ndarray, given: np.ndarray, predicted: np.ndarray, cutoff: int) -> None:
-        """Fill the codec holes of the kept band of ``out`` (the middle frames of ``given``) in place."""
-        middle = slice(self._context, self._context + CHUNK_FRAMES)
-        holes, target = find_holes(np.abs(given[..., :cutoff]) ** 2, middle, predicted[..., :cutoff], self._bin_of(LOW_HZ))
+        """Fill the codec holes of the kept band of ``out`` (the frames of ``given`` that come
+        out) in place."""
+        frames = slice(self._look, self._look + self._chunk)
+        holes, target = find_holes(np.abs(given[..., :cutoff]) ** 2, frames, predicted[..., :cutoff], self._bin_of(LOW_HZ))
         if np.any(holes):
             fill_holes(out[..., :cutoff], holes, target, self.amount)

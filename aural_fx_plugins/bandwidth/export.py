@@ -1,25 +1,31 @@
 """ONNX export of the bandwidth-extension network (``aural-fx export bandwidth``) and the
 onnxruntime sessions of the effect's ``engine: onnx``.
 
-The graph maps ``features`` ``(batch, 4, frames, 512)`` and ``reference``
-``(batch, frames, 1)`` to ``log_power`` ``(batch, frames, 512)``; the STFT, the chunk grid,
-the cutoff and the band replication stay in the host (``effect.py``).
+The exported graph maps ``features`` ``(batch, 4, frames, 512)`` and ``reference``
+``(batch, frames, 1)`` to ``log_power`` ``(batch, frames, 512)`` (whole signals). The effect's
+engine runs the streaming step instead (``BandwidthNet.step``): new ``features`` and the state
+(``NAME_in``, zeros at the start) in, the ``residual`` of the frames ``context_frames`` before
+them and the state after them (``NAME_out``) out. The STFT, the chunk grid, the cutoff and the
+band replication stay in the host (``effect.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from aural_fx.errors import AuralFxError
 from aural_fx.files import atomic_write
 from aural_fx.neural.onnx import graph_bytes, runtime_session
 
+from .model import BandwidthNet
 from .models import STORE, inference_network
 
-__all__ = ["export_onnx", "onnx_bytes", "onnx_session"]
+__all__ = ["export_onnx", "onnx_bytes", "onnx_step"]
 
 
 def onnx_bytes(model: str) -> bytes:
@@ -41,12 +47,48 @@ def export_onnx(model: str, path: str | Path) -> Path:
     return atomic_write(path, lambda stream: stream.write(graph), what="ONNX file")
 
 
-def onnx_session(model: str):
-    """An onnxruntime session (one thread) for ``model``, cached per file."""
+class _Step(torch.nn.Module):
+    """``BandwidthNet.step`` with the state as positional tensors (what ONNX needs)."""
+
+    def __init__(self, network: BandwidthNet, names: list[str]) -> None:
+        super().__init__()
+        self.network, self.names = network, names
+
+    def forward(self, inputs: torch.Tensor, *state: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        residual, new = self.network.step(inputs, dict(zip(self.names, state)))
+        return (residual, *(new[name] for name in self.names))
+
+
+def step_bytes(model: str) -> tuple[bytes, list[str]]:
+    """The ONNX graph of the streaming step of ``model`` (dynamic in batch and frames) and the
+    names of its state tensors."""
+    network = inference_network(model)
+    state = network.initial_state(1)
+    names = list(state)
+    example = (torch.zeros(1, 4, 8, network.config.bins), *state.values())
+    inputs, outputs = ["features", *(f"{n}_in" for n in names)], ["residual", *(f"{n}_out" for n in names)]
+    dynamic = {name: {0: "batch"} for name in inputs + outputs}
+    dynamic["features"][2] = "frames"
+    dynamic["residual"][1] = "frames"
+    return graph_bytes(_Step(network, names), example, inputs, outputs, dynamic, "bandwidth_extension"), names
+
+
+def onnx_step(model: str) -> Callable[[np.ndarray, dict | None], tuple[np.ndarray, dict]]:
+    """The streaming step of ``model`` on onnxruntime (one thread): ``(features, state)`` ->
+    ``(residual, state)``, as ``BandwidthNet.step`` with numpy arrays (the session is cached
+    per file)."""
     path = STORE.path(model).resolve()
-    return _session(str(path), path.stat().st_mtime_ns)
+    session, names = _session(str(path), path.stat().st_mtime_ns)
+
+    def step(inputs: np.ndarray, state: dict) -> tuple[np.ndarray, dict]:
+        feeds = {f"{n}_in": np.asarray(state[n], np.float32) for n in names}
+        residual, *new = session.run(None, {"features": inputs, **feeds})
+        return residual, dict(zip(names, new))
+
+    return step
 
 
 @lru_cache(maxsize=4)
 def _session(path: str, mtime: int):
-    return runtime_session(onnx_bytes(path), "bandwidth_extension.engine")
+    graph, names = step_bytes(path)
+    return runtime_session(graph, "bandwidth_extension.engine"), names

@@ -26,7 +26,7 @@ from torch import nn
 
 from aural_fx.neural.layers import UNet
 
-__all__ = ["CONTENT", "FLOOR", "BandwidthConfig", "BandwidthNet", "features", "log_power"]
+__all__ = ["CONTENT", "FLOOR", "BandwidthConfig", "BandwidthNet", "features", "log_power", "predicted_log_power"]
 
 FLOOR = 1e-10
 """Added to the power before the log (about -150 dB against a full-scale sine's bin)."""
@@ -94,7 +94,24 @@ class BandwidthNet(nn.Module):
 
     def forward(self, inputs: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
         """``(b, 4, t, f)`` features and ``(b, t, 1)`` reference -> ``(b, t, f)`` log10 power."""
-        kept = inputs[:, 1]
-        # a residual on the kept band's own level: below the cutoff the identity is the start
-        start = inputs[:, 0] * SCALE * kept + MISSING * (1 - kept)
-        return reference + start + SCALE * self.unet(inputs)[:, 0]
+        return predicted_log_power(inputs, reference, self.unet(inputs)[:, 0])
+
+    def initial_state(self, batch: int) -> dict[str, torch.Tensor]:
+        """The streaming state before the first frame (see ``step``)."""
+        return self.unet.initial_state(batch, self.config.bins)
+
+    def step(self, inputs: torch.Tensor, state: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Streaming: new ``(b, 4, t, f)`` features -> the network's residual ``(b, t, f)``
+        for the frames ``config.context_frames`` before them (``predicted_log_power`` turns it
+        into log power with those frames' features) and the new state."""
+        residual, state = self.unet.step(inputs, state)
+        return residual[:, 0], state
+
+
+def predicted_log_power(inputs: torch.Tensor, reference: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+    """The network's output for frames with ``(b, 4, t, f)`` features and ``(b, t, 1)``
+    reference: its residual ``(b, t, f)`` on the kept band's own level (below the cutoff the
+    identity is the start)."""
+    kept = inputs[:, 1]
+    start = inputs[:, 0] * SCALE * kept + MISSING * (1 - kept)
+    return reference + start + SCALE * residual

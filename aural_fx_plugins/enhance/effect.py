@@ -59,7 +59,7 @@ class Enhance(Processor):
         config = self._network.config
         self._step = self._engine(num_channels)
         self._delayed = np.zeros((num_channels, 2, config.lookahead, config.bins), np.float32)
-        self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins, 0, 0)
+        self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins, 0)
 
     def process_block(self, block: np.ndarray) -> np.ndarray:
         return self._frames.process(block)
