@@ -115,12 +115,13 @@ class CausalEnhancer(nn.Module):
     # -- features --------------------------------------------------------------------------
     def features(self, spec: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(b, 2, t, bins)`` -> ERB ``(b, t, bands)`` and low-band ``(b, t, 2 * df_bins)``."""
-        power = spec[:, 0] ** 2 + spec[:, 1] ** 2
+        squares = spec**2
+        power = squares.sum(1)
         erb = (torch.log10(power @ self.pool + EPS) + 5.0) / 4.0
         low = spec[:, :, :, : self.config.df_bins]
-        magnitude = torch.sqrt(low[:, 0] ** 2 + low[:, 1] ** 2 + EPS)
+        magnitude = torch.sqrt(power[..., : self.config.df_bins] + EPS)
         compressed = low * (magnitude ** (COMPRESS - 1)).unsqueeze(1) * 4.0
-        return erb, compressed.permute(0, 2, 1, 3).reshape(spec.shape[0], spec.shape[2], -1)
+        return erb, compressed.permute(0, 2, 1, 3).flatten(2)
 
     # -- the network -----------------------------------------------------------------------
     def initial_state(self, batch: int) -> dict[str, torch.Tensor]:
@@ -135,31 +136,30 @@ class CausalEnhancer(nn.Module):
     def step(self, spec: torch.Tensor, state: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``(b, 2, t, bins)`` new frames -> the enhanced frames ``lookahead`` behind them
         (``(b, 2, t, bins)``) and the new state."""
+        # slices are taken from the ends (constant bounds, no shape arithmetic in the exported
+        # graph: a live host calls it every 10 ms, where each graph node costs)
         c = self.config
         erb, low = self.features(spec)
-        t = spec.shape[2]
         erb_all = torch.cat([state["erb"], erb], dim=1)
         low_all = torch.cat([state["low"], low], dim=1)
-        erb_ctx = torch.cat([erb_all[:, i : i + t] for i in range(3)], dim=-1)
-        low_ctx = torch.cat([low_all[:, i : i + t] for i in range(3)], dim=-1)
+        erb_ctx = torch.cat([erb_all[:, :-2], erb_all[:, 1:-1], erb_all[:, 2:]], dim=-1)
+        low_ctx = torch.cat([low_all[:, :-2], low_all[:, 1:-1], low_all[:, 2:]], dim=-1)
         x = torch.relu(self.erb_in(erb_ctx) + self.df_in(low_ctx))
         y, gru = self.gru(x, state["gru"])
         z = torch.cat([y, x], dim=-1)
         gains = torch.sigmoid(self.gain_head(z)) @ self.spread  # (b, t, bins)
-        coef = self.df_head(z).reshape(spec.shape[0], t, max(c.df_order, 1), 2, c.df_bins)
+        coef = self.df_head(z).unflatten(-1, (max(c.df_order, 1), 2, c.df_bins))
         spec_all = torch.cat([state["spec"], spec], dim=2)  # frames kept: lookahead + order - 1 before
         history = c.lookahead + c.df_order
         # output frame u = (input frame) - lookahead; deep-filter taps u - order + 2 .. u + 1
-        target = spec_all[:, :, history - c.lookahead : history - c.lookahead + t]
+        target = _frames(spec_all, history - c.lookahead, history)
         enhanced = target * gains.unsqueeze(1)
-        real = torch.zeros_like(target[:, 0, :, : c.df_bins])
-        imag = torch.zeros_like(real)
-        for k in range(c.df_order):
-            offset = history - c.lookahead - c.df_order + 2 + k
-            tap = spec_all[:, :, offset : offset + t, : c.df_bins]
-            a, b = coef[:, :, k, 0], coef[:, :, k, 1]
-            real = real + tap[:, 0] * a - tap[:, 1] * b
-            imag = imag + tap[:, 0] * b + tap[:, 1] * a
+        low_all_bins = spec_all[..., : c.df_bins]
+        first = history - c.lookahead - c.df_order + 2
+        taps = torch.stack([_frames(low_all_bins, first + k, history) for k in range(c.df_order)], dim=3)  # (b, 2, t, order, bins)
+        a, b = coef[:, :, :, 0], coef[:, :, :, 1]
+        real = (taps[:, 0] * a - taps[:, 1] * b).sum(2)
+        imag = (taps[:, 0] * b + taps[:, 1] * a).sum(2)
         low_out = torch.stack([real, imag], dim=1) + enhanced[:, :, :, : c.df_bins]
         out = torch.cat([low_out, enhanced[:, :, :, c.df_bins :]], dim=3)
         new_state = {"erb": erb_all[:, -2:], "low": low_all[:, -2:], "gru": gru, "spec": spec_all[:, :, -history:]}
@@ -170,3 +170,10 @@ class CausalEnhancer(nn.Module):
         output frame ``t`` is the enhanced input frame ``t - lookahead``."""
         out, _ = self.step(spec, self.initial_state(spec.shape[0]))
         return out
+
+
+def _frames(spec_all: torch.Tensor, start: int, history: int) -> torch.Tensor:
+    """The new frames' span of ``(b, 2, history + t, bins)``, shifted to begin at ``start``:
+    frames ``start .. start + t - 1``, with constant bounds."""
+    end = start - history
+    return spec_all[:, :, start:end] if end < 0 else spec_all[:, :, start:]
