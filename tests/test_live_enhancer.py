@@ -82,6 +82,18 @@ def test_mixed_examples_depend_only_on_the_seed_and_index():
         assert np.max(np.abs(noisy)) <= 0.98 + 1e-6
 
 
+def test_the_noise_only_share_of_the_training_options_is_the_share_of_silent_targets(tmp_path):
+    from aural_fx.training.mixing import MixSettings
+    from aural_fx_plugins.enhance.training import TrainOptions
+
+    mix = TrainOptions(out=tmp_path / "m.safetensors", noise_only=0.5).mix()
+    assert mix.noise_only == 0.5 and TrainOptions(out=tmp_path / "m.safetensors").mix().noise_only == MixSettings().noise_only
+    base = _mixer()
+    mixer = SpeechMixer(base.speech, base.noises, base.responses, settings=mix)
+    silent = [not np.any(mixer.example(1, index, 0.25)[1]) for index in range(200)]
+    assert 0.4 < np.mean(silent) < 0.6
+
+
 def test_a_band_limited_voice_gets_a_band_limited_channel():
     mixer = _mixer()
     edges = []

@@ -34,6 +34,7 @@ def train_enhance(
     reverb: float = typer.Option(0.35, "--reverb", min=0.0, max=1.0, help="Share of the examples put in a room."),
     babble: float = typer.Option(0.12, "--babble", min=0.0, max=0.77, help="Share of babble (other voices) among the noises."),
     sisdr_weight: float = typer.Option(0.0, "--sisdr-weight", min=0.0, help="Weight of an SI-SDR term (per dB) in the loss."),
+    noise_only: float = typer.Option(0.04, "--noise-only", min=0.0, max=1.0, help="Share of the examples that hold noise alone (the target is silence)."),
     until: Optional[int] = until_option(),
     seed: int = seed_option(),
     threads: int = threads_option(),
@@ -50,7 +51,7 @@ def train_enhance(
                            work_dir=work_dir, steps=steps, round_steps=round_steps, batch_size=batch_size,
                            segment_seconds=segment_seconds, learning_rate=learning_rate, seed=seed, threads=threads,
                            workers=workers, name=name, until=until, snr_db=snr_db, reverb=reverb, babble=babble,
-                           sisdr_weight=sisdr_weight)
+                           sisdr_weight=sisdr_weight, noise_only=noise_only)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation PESQ {scores['validation_pesq']:.2f})" if "validation_pesq" in scores else ""), markup=False)
 

@@ -72,6 +72,7 @@ class TrainOptions:
     reverb: float = field(default=0.35, metadata={ADDED_LATER: True})  # share of examples in a room
     babble: float = field(default=0.12, metadata={ADDED_LATER: True})  # share of babble among the noises
     sisdr_weight: float = field(default=0.0, metadata={ADDED_LATER: True})
+    noise_only: float = field(default=0.04, metadata={ADDED_LATER: True})  # share of examples with no speech
 
     def fingerprint(self) -> str:
         return run_fingerprint(self)
@@ -83,7 +84,7 @@ class TrainOptions:
         """How examples are mixed: the real-noise share gives way to babble."""
         base = MixSettings()
         real = 1.0 - base.coloured_noise - base.hum - self.babble
-        return MixSettings(snr_db=tuple(self.snr_db), reverb=self.reverb, real_noise=real)
+        return MixSettings(snr_db=tuple(self.snr_db), reverb=self.reverb, real_noise=real, noise_only=self.noise_only)
 
 
 def enhancement_loss(model: CausalEnhancer, noisy: torch.Tensor, target: torch.Tensor, sisdr_weight: float = 0.0) -> torch.Tensor:
