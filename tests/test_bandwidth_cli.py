@@ -177,3 +177,19 @@ def test_presets_run_and_write_48k(tmp_path, preset, rate):
     assert share_above(output[:, 0]) > 10 * share_above(sinc), (share_above(output[:, 0]), share_above(sinc))
     assert share_above(output[:, 0]) > 0.005 * share_above(audio), (share_above(output[:, 0]), share_above(audio))
     assert source.exists() and soundfile.info(source).samplerate == rate  # the input is untouched
+
+
+def test_dilations_choose_the_look_ahead(tmp_path):
+    from aural_fx_plugins.bandwidth import BandwidthExtension
+
+    model = tmp_path / "live.safetensors"
+    args = ["train", "bandwidth", "--speech", DATA / "speech", "--steps", 1, "--round-steps", 1, "--batch-size", 2,
+            "--workers", 0, "--work-dir", tmp_path / "w"]
+    trained = run_cli(*args, "-o", model, "--dilations", "1,2")
+    assert trained.returncode == 0, trained.stderr
+    assert BandwidthExtension(model=str(model), chunk_frames=1).latency_samples == (1 + 4 + 1) * 512
+    bad = run_cli(*args, "-o", tmp_path / "bad.safetensors", "--dilations", "1,0")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("error: --dilations '1,0': give integers from 1 to 64 separated by commas, e.g. 1,2 "
+                                  "(see 'aural-fx train bandwidth --help')")
+    assert not (tmp_path / "bad.safetensors").exists()

@@ -17,7 +17,7 @@ from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 from aural_fx.weights import load_weights
 TRAIN_COMMAND = """python3 tools/train/bandwidth_v2.py                      # resumable; its checkpoint is committed
 python3 tools/train/bandwidth_v2.py --snapshot --out tools/train/bandwidth-v2/general.safetensors
-python3 tools/train/bandwidth_v2.py --stage {stage} --out aural_fx_plugins/bandwidth/models/general.safetensors"""
+python3 tools/train/bandwidth_v2.py --stage {stage} --out aural_fx_plugins/bandwidth/models/{name}.safetensors"""
 
 
 def history_rows(history: list[dict]) -> list[str]:
@@ -31,20 +31,22 @@ def history_rows(history: list[dict]) -> list[str]:
     return rows
 
 
-def benchmark_rows() -> list[str]:
+def benchmark_rows(system: str = "neural") -> list[str]:
+    """The benchmark's table for ``system`` (the shipped default, or a candidate row)."""
     path = ROOT / "benchmarks" / "results" / "bandwidth.json"
-    if not path.is_file():
-        return ["(run benchmarks/bandwidth.py)"]
-    report = json.loads(path.read_text())
+    report = json.loads(path.read_text()) if path.is_file() else {}
+    if system not in report.get("rtf", {}):
+        return [f"(not in this run of benchmarks/bandwidth.py: {system}; measure it with --candidate"
+                " aural_fx_plugins/bandwidth/models/NAME.safetensors)"]
     rows = ["| content | condition | sinc LSD | DSP LSD | neural LSD | neural / sinc | LSD-HF: neural / sinc | LSD-LF: sinc -> neural |",
             "|---|---|---|---|---|---|---|---|"]
     for kind, by_condition in report["means"].items():
         for condition, s in by_condition.items():
-            sinc, dsp, neural = s["sinc"], s["DSP (SBR)"], s["neural"]
+            sinc, dsp, neural = s["sinc"], s["DSP (SBR)"], s[system]
             rows.append(f"| {kind} | {condition} | {sinc['LSD']:.2f} | {dsp['LSD']:.2f} | {neural['LSD']:.2f} |"
                         f" {neural['LSD'] / sinc['LSD']:.0%} | {neural['LSD-HF'] / sinc['LSD-HF']:.0%} |"
                         f" {sinc['LSD-LF']:.2f} -> {neural['LSD-LF']:.2f} |")
-    rows += ["", f"Real-time factor on one thread at 48 kHz: neural {report['rtf']['neural']:.3f}, DSP {report['rtf']['DSP (SBR)']:.4f}."]
+    rows += ["", f"Real-time factor on one thread at 48 kHz, default chunk: neural {report['rtf'][system]:.3f}, DSP {report['rtf']['DSP (SBR)']:.4f}."]
     return rows
 
 
@@ -53,7 +55,7 @@ def main(path: str) -> None:
     _, metadata = load_weights(model, "bandwidth")
     config, training, history = metadata["config"], metadata["training"], metadata["history"]
     lines = [
-        f"# aural-fx bandwidth-extension model `{metadata['name']}`",
+        f"# aural-fx bandwidth-extension model `{model.stem}`",
         "",
         *file_lines(model, metadata),
         f"- **Architecture:** one U-Net over a 48 kHz STFT ({config['n_fft']}-sample square-root Hann frames, hop {config['hop']},"
@@ -90,19 +92,27 @@ def main(path: str) -> None:
         f"- Validation: 32 fixed examples of {', '.join(f'`{c}`' for c in training['validation_speech'] + training['validation_music'])}.",
     ]
     base = None
-    if training.get("init"):
+    live = config["dilations"] != [1, 2, 4, 8]
+    if live:  # started from the shipped model without its widest temporal blocks
+        lines += [f"- Start: the shipped model `general` with only its first {len(config['dilations'])} temporal blocks"
+                  f" (dilations {config['dilations']}; they are residual, so the rest of the network still fits them):"
+                  f" it looks ahead {1 + sum(config['dilations'])} frames instead of 16, a latency of"
+                  f" {(2 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at"
+                  " `chunk_frames: 1`.",
+                  optimiser_line(training).replace("- Optimiser:", "- Fine-tune: optimiser")]
+    elif training.get("init"):
         base_training = load_weights(ROOT / training["init"], "bandwidth")[1]
         base = base_training["history"]
         lines += [optimiser_line(base_training["training"]).replace("- Optimiser:", "- Base run: optimiser"),
                   optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`: optimiser")]
     else:
         lines.append(optimiser_line(training))
-    stage = ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}"  # its STAGES name
+    stage = "live" if live else ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}"  # its STAGES name
     header = ["| step | train loss | validation loss | validation LSD (input -> output) | generated bands' level error (dB) | minutes |",
               "|---|---|---|---|---|---|"]
     lines += [
         "",
-        *reproduce_lines(TRAIN_COMMAND.format(stage=stage), __file__, "aural_fx_plugins/bandwidth/models/general.safetensors"),
+        *reproduce_lines(TRAIN_COMMAND.format(stage=stage, name=model.stem), __file__, f"aural_fx_plugins/bandwidth/models/{model.stem}.safetensors"),
         "",
         "## Training history (validation LSD of log10 power in this STFT; composed output: the input below the cutoff)",
         "",
@@ -113,7 +123,8 @@ def main(path: str) -> None:
                   " fine-tune's validation examples; the level error is the mean absolute error of the generated"
                   " third-octave bands' levels):", ""]
     lines += [*header, *history_rows(history)]
-    lines += ["", "## Measured (benchmark speech and music, `benchmarks/results/bandwidth.md`)", ""] + benchmark_rows()
+    lines += ["", "## Measured (benchmark speech and music, `benchmarks/results/bandwidth.md`)", ""]
+    lines += benchmark_rows(f"candidate models/{model.stem}" if live else "neural")
     model.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print(f"wrote {model.with_suffix('.md')}")
 

@@ -37,6 +37,7 @@ def train_bandwidth(
     level_weight: float = typer.Option(0.0, "--level-weight", min=0.0, help="Weight of the generated third-octave bands' level error (log of their mean power) beside the log-power error."),
     level_speech_only: bool = typer.Option(False, "--level-speech-only", help="Apply --level-weight to speech (and unlabelled) examples only."),
     init: Optional[Path] = typer.Option(None, "--init", metavar="FILE", help="Start from this model file's weights (fine-tune) instead of random ones."),
+    dilations: str = typer.Option("1,2,4,8", "--dilations", metavar="D,D,...", help="Dilations of the temporal blocks: the model looks ahead 1 + their sum frames of 10.7 ms (1,2 for a live speech model: 64 ms latency at chunk_frames 1)."),
 ) -> None:
     """Train the bandwidth-extension model on full-band speech and music damaged on the fly."""
     from aural_fx.cli import out as console, run_training
@@ -49,9 +50,22 @@ def train_bandwidth(
                            work_dir=work_dir, steps=steps, round_steps=round_steps, batch_size=batch_size,
                            segment_seconds=segment_seconds, learning_rate=learning_rate, seed=seed, threads=threads,
                            workers=workers, name=name, until=until, level_weight=level_weight,
-                           level_speech_only=level_speech_only, init=init)
+                           level_speech_only=level_speech_only, init=init, dilations=_dilations(dilations))
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
+
+
+def _dilations(text: str) -> tuple[int, ...]:
+    """``--dilations`` as integers (1 to 64, at least one)."""
+    from aural_fx.terminal import usage_error
+
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(1 <= value <= 64 for value in values):
+        raise usage_error(f"--dilations {text!r}: give integers from 1 to 64 separated by commas, e.g. 1,2")
+    return values
 
 
 def export_bandwidth(

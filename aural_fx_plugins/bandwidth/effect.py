@@ -34,6 +34,7 @@ from .cutoff import detect_cutoff_bin, long_term_power
 from .holes import LOW_HZ, fill_holes, find_holes
 from .model import CONTENT, BandwidthConfig, BandwidthNet, features, log_power, predicted_log_power
 from .models import inference_network
+from .noise_gate import NoiseGate
 from .params import NAME, RATE, SUMMARY, BandwidthParams
 from .sbr import dsp_band, replicate, with_phase_of
 
@@ -176,6 +177,7 @@ class BandwidthExtension(Processor):
         self._fed = 0
         self._state: dict | None = None
         self._state_cutoff = -1
+        self._gate = NoiseGate(num_channels, config.hop, RATE)
         self._frames = FrameStream(self._process_frames, num_channels, config.n_fft, config.hop, config.bins, self._chunk)
 
     def process_block(self, block: np.ndarray) -> np.ndarray:
@@ -211,6 +213,9 @@ class BandwidthExtension(Processor):
                 band = with_phase_of(replicate(given[:, frames], cutoff), np.sqrt(10**predicted))
                 self._fill_holes(out, given, predicted, cutoff)
             band = self.amount * band[..., cutoff:]
+            gains = self._gate.gains(given[:, frames], cutoff)  # tracked always: switching it on mid-stream is seamless
+            if self._gates_noise:
+                band = band * gains[..., None]
             kept = out[..., cutoff:]
             # what the input still has above the cutoff (a codec's coded floor) stays where it
             # is louder than the estimate: replacing it could only move it further off
@@ -224,6 +229,10 @@ class BandwidthExtension(Processor):
         if before > 0:
             out[:, : min(before, self._chunk)] = 0
         return np.stack([out.real, out.imag], axis=1)
+
+    @property
+    def _gates_noise(self) -> bool:
+        return self.noise_gate == "on" or (self.noise_gate == "auto" and self.content == "speech")
 
     def _features(self, spectra: np.ndarray, cutoff: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Network input and reference level of ``(channels, 2, frames, bins)`` spectra."""

@@ -28,6 +28,7 @@ class BandwidthParams(Params):
     method: Literal["neural", "dsp"] = param("neural", description="neural: the trained model; dsp: spectral band replication with an envelope estimate.")
     model: str = param("general", file_or_name=True, description="A shipped model name or a model file (.safetensors) from 'aural-fx train bandwidth'.")
     engine: Literal["torch", "onnx"] = param("torch", description="Inference engine of the neural method: torch, or onnxruntime (the 'data' extra).")
+    noise_gate: Literal["auto", "on", "off"] = param("auto", description="Generate the new band only where the kept band stands above its tracked noise floor, so steady background noise is not extended with the voice. auto: on for content speech (music's sustained sounds would pass for noise).")
     chunk_frames: int = param(64, ge=1, le=256, description="Frames (10.7 ms each) per network call: fewer lowers the latency (one chunk plus the network's 0.17 s look-ahead and a frame: 0.86 s at 64, 0.19 s at 1), more runs faster. Takes effect when a stream starts.")
 
     @field_validator("cutoff_hz")

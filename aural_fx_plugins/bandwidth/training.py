@@ -80,10 +80,16 @@ class TrainOptions:
     level_weight: float = field(default=0.0, metadata={ADDED_LATER: True})
     init: Path | None = field(default=None, metadata={ADDED_LATER: True})
     level_speech_only: bool = field(default=False, metadata={ADDED_LATER: True})  # level term on speech (and unlabelled) examples
+    # the temporal blocks' dilations: the model looks ahead 1 + their sum frames
+    dilations: tuple[int, ...] = field(default=BandwidthConfig.dilations, metadata={ADDED_LATER: True})
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed (not the output path, threads or workers)."""
         return run_fingerprint(self)
+
+    def config(self) -> BandwidthConfig:
+        """The architecture this run trains."""
+        return BandwidthConfig(dilations=tuple(self.dilations))
 
 
 class DamageSource:
@@ -114,7 +120,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     if not options.speech and not options.music:
         raise AuralFxError("train bandwidth: give --speech and/or --music folders of full-band audio")
     recipe = load_recipe(options.recipe)  # a bad recipe fails before any work
-    config = BandwidthConfig()
+    config = options.config()
     model = BandwidthNet(config)
     if options.init is not None:  # a bad --init fails before any work too
         start_from(model, options.init, MODEL_KIND, config, "train bandwidth")
@@ -135,7 +141,7 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
 def snapshot(options: TrainOptions) -> dict[str, Any]:
     """Write ``options.out`` from the run's last checkpoint without training further; returns
     the last round's scores."""
-    config = BandwidthConfig()
+    config = options.config()
     return save_snapshot(options, CHECKPOINT_KIND, MODEL_KIND, BandwidthNet(config), config.as_dict())
 
 

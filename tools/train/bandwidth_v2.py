@@ -37,7 +37,27 @@ STAGES = {
     # level term cost LSD (2.36 -> 2.43 from 16 kHz at weight 0.1) where on speech it gained
     "speech-level-1": dict(init=WORK / "general.safetensors", level_weight=1.0, level_speech_only=True, steps=250,
                            learning_rate=5e-4),
+    # the live model: the shipped one without its two widest temporal blocks (dilations 4 and 8),
+    # so it looks ahead 4 frames instead of 16 (64 ms latency at chunk_frames 1), fine-tuned
+    # as the shipped model was (level weight 0.1)
+    "live": dict(init=WORK / "live" / "init.safetensors", dilations=(1, 2), level_weight=0.1, steps=1000,
+                 learning_rate=5e-4),
 }
+
+
+def trimmed_init(path: Path, dilations: tuple[int, ...]) -> None:
+    """Write the shipped model with only its first ``len(dilations)`` temporal blocks (they are
+    residual, so the rest of the network still fits them) as a model file to start from."""
+    from aural_fx.weights import load_weights, save_weights
+    from aural_fx_plugins.bandwidth.models import STORE
+
+    tensors, metadata = load_weights(STORE.path("general"), "bandwidth")
+    assert tuple(metadata["config"]["dilations"][: len(dilations)]) == dilations
+    kept = {k: v for k, v in tensors.items()
+            if not k.startswith("unet.temporal.") or int(k.split(".")[2]) < len(dilations)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(path, kept, {**metadata, "config": {**metadata["config"], "dilations": list(dilations)},
+                              "name": "trimmed", "history": []})
 
 
 def main() -> None:
@@ -51,6 +71,8 @@ def main() -> None:
     stage = STAGES.get(args.stage, {})
     work = WORK / args.stage if args.stage else WORK
     settings = dict(steps=4000, learning_rate=2e-3) | stage
+    if args.stage == "live" and not stage["init"].is_file():
+        trimmed_init(stage["init"], stage["dilations"])
     out = args.out if args.stage is None or args.out != parser.get_default("out") else work / "general.safetensors"
     options = TrainOptions(out=out, speech=[CORPUS / "train/speech-fullband", CORPUS / "train/speech"],
                            music=[CORPUS / "train/music"], validation_speech=[CORPUS / "validation/speech-fullband"],
