@@ -47,35 +47,28 @@ from aural_fx_plugins.bandwidth import BandwidthExtension  # noqa: E402
 
 SNRS_DB = (5, 10, 20)
 LOW_RATES = (8000, 16000)
-N_FFT, HOP = 1024, 512
 SPEECH_SHARE, PAUSE_SHARE = 0.4, 0.15
 """The clean clip's loudest 40 % of frames are its speech, its quietest 15 % its pauses."""
 SYSTEMS = {"neural, gate on": dict(), "neural, gate off": dict(noise_gate="off"),
            "DSP, gate on": dict(method="dsp"), "DSP, gate off": dict(method="dsp", noise_gate="off")}
 
 
-def frame_power(audio: np.ndarray) -> np.ndarray:
-    """``(frames, bins)`` power of a mono signal (Hann, ``N_FFT`` / ``HOP``)."""
-    frames = np.lib.stride_tricks.sliding_window_view(audio, N_FFT)[::HOP] * np.hanning(N_FFT)
-    return np.abs(np.fft.rfft(frames, axis=-1)) ** 2
-
-
-def band_db(power: np.ndarray, frames: np.ndarray, low_hz: float, high_hz: float) -> float:
+def band_db(power: np.ndarray, hz: np.ndarray, frames: np.ndarray, low_hz: float, high_hz: float) -> float:
     """Mean power (dB) of the bins in ``low_hz..high_hz`` over the chosen ``frames``."""
-    hz = np.fft.rfftfreq(N_FFT, 1 / RATE)
     return float(10 * np.log10(np.mean(power[frames][:, (hz >= low_hz) & (hz < high_hz)]) + 1e-20))
 
 
 def scores(output: np.ndarray, clean: np.ndarray, cutoff: float) -> dict[str, float]:
     e, r = align(output, RATE, clean, RATE)
-    out_power, clean_power = frame_power(np.atleast_2d(e)[0]), frame_power(np.atleast_2d(r)[0])
+    (out_spectrum, hz), (clean_spectrum, _) = (metrics.magnitude_stft(np.atleast_2d(x)[0], RATE) for x in (e, r))
+    out_power, clean_power = out_spectrum**2, clean_spectrum**2  # frames of the LSD's STFT (10 ms hop)
     loudness = 10 * np.log10(clean_power.sum(axis=1) + 1e-20)
     speech = loudness >= np.quantile(loudness, 1 - SPEECH_SHARE)
     pause = loudness <= np.quantile(loudness, PAUSE_SHARE)
     top = min(2 * cutoff, RATE / 2)
-    return {"pause band (dB)": band_db(out_power, pause, cutoff, top) - band_db(out_power, speech, cutoff, top),
-            "kept octave (dB)": band_db(out_power, pause, cutoff / 2, cutoff) - band_db(out_power, speech, cutoff / 2, cutoff),
-            "speech band (dB)": band_db(out_power, speech, cutoff, top) - band_db(clean_power, speech, cutoff, top),
+    return {"pause band (dB)": band_db(out_power, hz, pause, cutoff, top) - band_db(out_power, hz, speech, cutoff, top),
+            "kept octave (dB)": band_db(out_power, hz, pause, cutoff / 2, cutoff) - band_db(out_power, hz, speech, cutoff / 2, cutoff),
+            "speech band (dB)": band_db(out_power, hz, speech, cutoff, top) - band_db(clean_power, hz, speech, cutoff, top),
             "LSD-HF": metrics.lsd(e, r, RATE, above_hz=cutoff)}
 
 

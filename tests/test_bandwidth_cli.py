@@ -190,6 +190,50 @@ def test_dilations_choose_the_look_ahead(tmp_path):
     assert BandwidthExtension(model=str(model), chunk_frames=1).latency_samples == (1 + 4 + 1) * 512
     bad = run_cli(*args, "-o", tmp_path / "bad.safetensors", "--dilations", "1,0")
     assert bad.returncode == 2
-    assert bad.stderr.strip() == ("error: --dilations '1,0': give integers from 1 to 64 separated by commas, e.g. 1,2 "
+    assert bad.stderr.strip() == ("error: --dilations '1,0': give 1 to 16 integers from 1 to 64 separated by commas, "
+                                  "e.g. 1,2 "
                                   "(see 'aural-fx train bandwidth --help')")
+    assert not (tmp_path / "bad.safetensors").exists()
+
+
+def test_a_teacher_is_the_target_for_its_share_of_the_loss():
+    """Taught by itself, a model's log-power loss is zero; at half weight, half its plain loss."""
+    from aural_fx.training import load_recipe
+    from aural_fx.training.loop import stack_examples
+    from aural_fx_plugins.bandwidth.model import BandwidthConfig, BandwidthNet
+    from aural_fx_plugins.bandwidth.training import DEFAULT_RECIPE, DamageSource, TrainOptions, _kinds, _loss
+
+    config = TrainOptions(out=Path("unused"), widths=(4, 6, 8), bottleneck=16, dilations=(1,)).config()
+    assert config == BandwidthConfig(widths=(4, 6, 8), bottleneck=16, dilations=(1,))
+    torch.manual_seed(0)
+    model = BandwidthNet(config).eval()
+    source = DamageSource(load_recipe(DEFAULT_RECIPE), _kinds([DATA / "speech"], [], TrainOptions(out=Path("unused")), config, print), config)
+    batch = stack_examples([source.example(0, index, 0.5) for index in range(2)])
+    with torch.no_grad():
+        plain = float(_loss(model, config, *batch)[0])
+        assert plain > 0.1
+        assert float(_loss(model, config, *batch, teacher=model, teacher_weight=1.0)[0]) == pytest.approx(0.0, abs=1e-9)
+        assert float(_loss(model, config, *batch, teacher=model, teacher_weight=0.5)[0]) == pytest.approx(plain / 2, rel=1e-5)
+
+
+def test_widths_bottleneck_and_teacher_shape_a_lean_taught_model(tmp_path):
+    from aural_fx.weights import load_weights
+
+    model = tmp_path / "lean.safetensors"
+    args = ["train", "bandwidth", "--speech", DATA / "speech", "--steps", 1, "--round-steps", 1, "--batch-size", 2,
+            "--workers", 0, "--work-dir", tmp_path / "w", "--widths", "6,8,12,16,24", "--bottleneck", "96"]
+    trained = run_cli(*args, "-o", model, "--teacher", "general", "--teacher-weight", "0.25")
+    assert trained.returncode == 0, trained.stderr
+    _, metadata = load_weights(model, "bandwidth")
+    assert metadata["config"]["widths"] == [6, 8, 12, 16, 24] and metadata["config"]["bottleneck"] == 96
+    shipped = ROOT / "aural_fx_plugins" / "bandwidth" / "models" / "general.safetensors"
+    assert metadata["training"]["teacher"] == str(shipped) and metadata["training"]["teacher_weight"] == 0.25
+    wrong = run_cli(*args, "-o", tmp_path / "bad.safetensors", "--teacher", "genral")
+    assert wrong.returncode == 3
+    assert wrong.stderr.strip() == ("error: --teacher unknown model 'genral'; did you mean 'general'? "
+                                    "(shipped: general, live; or give a .safetensors file)")
+    bad = run_cli(*args[:-4], "-o", tmp_path / "bad.safetensors", "--widths", "4,0")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("error: --widths '4,0': give 1 to 8 integers from 1 to 256 separated by commas, "
+                                  "e.g. 6,8,12,16,24 (see 'aural-fx train bandwidth --help')")
     assert not (tmp_path / "bad.safetensors").exists()

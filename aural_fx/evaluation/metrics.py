@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["si_sdr", "snr", "pesq_wb", "stoi", "dnsmos", "lsd", "third_octave_levels", "third_octave_distance", "loudness", "LSD_EPS"]
+__all__ = ["si_sdr", "snr", "pesq_wb", "stoi", "dnsmos", "lsd", "third_octave_levels", "third_octave_distance", "loudness", "magnitude_stft", "LSD_EPS"]
 
 LSD_EPS = 1e-12
 
@@ -91,7 +91,7 @@ def dnsmos(estimate: np.ndarray, rate: int) -> dict[str, float]:
     return {"sig": float(scores["sig_mos"]), "bak": float(scores["bak_mos"]), "ovrl": float(scores["ovrl_mos"]), "p808": float(scores["p808_mos"])}
 
 
-def _magnitude_stft(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+def magnitude_stft(audio: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     """``(frames, bins)`` magnitudes and bin frequencies, as ssr_eval's librosa STFT
     (periodic Hann, centred frames with zero padding)."""
     size = int(2048 / (44100 / rate))
@@ -109,8 +109,8 @@ def lsd(estimate: np.ndarray, reference: np.ndarray, rate: int, above_hz: float 
     above that frequency, ``below_hz`` to those at or below it. 0 for identical signals; lower
     is better."""
     e, r = _pair(estimate, reference)
-    estimate_spectrum, frequencies = _magnitude_stft(e, rate)
-    reference_spectrum, _ = _magnitude_stft(r, rate)
+    estimate_spectrum, frequencies = magnitude_stft(e, rate)
+    reference_spectrum, _ = magnitude_stft(r, rate)
     keep = np.ones(frequencies.size, bool)
     if above_hz is not None:
         keep &= frequencies > above_hz

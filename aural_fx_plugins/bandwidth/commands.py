@@ -38,34 +38,58 @@ def train_bandwidth(
     level_speech_only: bool = typer.Option(False, "--level-speech-only", help="Apply --level-weight to speech (and unlabelled) examples only."),
     init: Optional[Path] = typer.Option(None, "--init", metavar="FILE", help="Start from this model file's weights (fine-tune) instead of random ones."),
     dilations: str = typer.Option("1,2,4,8", "--dilations", metavar="D,D,...", help="Dilations of the temporal blocks: the model looks ahead 1 + their sum frames of 10.7 ms (1,2 for a live speech model: 64 ms latency at chunk_frames 1)."),
+    widths: str = typer.Option("12,16,24,32,48", "--widths", metavar="W,W,...", help="Channels of the U-Net's levels, full resolution first; each further level halves the bins (6,8,12,16,24 for a lean live model)."),
+    bottleneck: int = typer.Option(192, "--bottleneck", min=1, help="Width of the temporal bottleneck."),
+    teacher: Optional[str] = typer.Option(None, "--teacher", metavar="NAME|FILE", help="Distil: a finished model (shipped name or file) whose prediction is the target for --teacher-weight of the log-power loss."),
+    teacher_weight: float = typer.Option(0.5, "--teacher-weight", min=0.0, max=1.0, help="Share of the log-power loss taught by --teacher (the clean spectrum teaches the rest)."),
 ) -> None:
     """Train the bandwidth-extension model on full-band speech and music damaged on the fly."""
     from aural_fx.cli import out as console, run_training
 
     from .training import DEFAULT_RECIPE, TrainOptions, train
 
+    teacher_file = _teacher_file(teacher) if teacher is not None else None
     options = TrainOptions(out=out, speech=list(speech), music=list(music), recipe=recipe or DEFAULT_RECIPE,
                            validation_speech=list(validation_speech), validation_music=list(validation_music),
                            speech_min_hz=speech_min_hz, music_min_hz=music_min_hz,
                            work_dir=work_dir, steps=steps, round_steps=round_steps, batch_size=batch_size,
                            segment_seconds=segment_seconds, learning_rate=learning_rate, seed=seed, threads=threads,
                            workers=workers, name=name, until=until, level_weight=level_weight,
-                           level_speech_only=level_speech_only, init=init, dilations=_dilations(dilations))
+                           level_speech_only=level_speech_only, init=init,
+                           dilations=_integers("--dilations", dilations, 64, "1,2"),
+                           widths=_integers("--widths", widths, 256, "6,8,12,16,24", most=8), bottleneck=bottleneck,
+                           teacher=teacher_file, teacher_weight=teacher_weight if teacher_file else 0.0)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
 
 
-def _dilations(text: str) -> tuple[int, ...]:
-    """``--dilations`` as integers (1 to 64, at least one)."""
+def _integers(option: str, text: str, highest: int, example: str, most: int = 16) -> tuple[int, ...]:
+    """A comma-separated option as 1 to ``most`` integers from 1 to ``highest``."""
     from aural_fx.terminal import usage_error
 
     try:
         values = tuple(int(part) for part in text.split(","))
     except ValueError:
         values = ()
-    if not values or not all(1 <= value <= 64 for value in values):
-        raise usage_error(f"--dilations {text!r}: give integers from 1 to 64 separated by commas, e.g. 1,2")
+    if not 1 <= len(values) <= most or not all(1 <= value <= highest for value in values):
+        raise usage_error(f"{option} {text!r}: give 1 to {most} integers from 1 to {highest} separated by commas, "
+                          f"e.g. {example}")
     return values
+
+
+def _teacher_file(teacher: str) -> Path:
+    """``--teacher`` as a bandwidth model file (a shipped name or a path); a wrong one ends the
+    command before any work."""
+    from aural_fx.terminal import fail
+
+    from .models import STORE
+
+    try:
+        path = STORE.path(teacher)
+        STORE.load(str(path))
+    except AuralFxError as error:
+        fail(AuralFxError(f"--teacher {str(error).removeprefix(STORE.effect + '.model: ')}"))
+    return path
 
 
 def export_bandwidth(

@@ -248,9 +248,11 @@ class BandwidthExtension(Processor):
         if self._state is None or cutoff != self._state_cutoff:  # the state the kept frames give
             self._state, self._state_cutoff = self._initial_state(spectra.shape[0]), cutoff
             _, self._state = self._step(self._features(spectra[:, :, : 2 * context], cutoff)[0].numpy(), self._state)
-        residual, self._state = self._step(self._features(spectra[:, :, 2 * context :], cutoff)[0].numpy(), self._state)
-        inputs, reference = self._features(spectra[:, :, context : context + self._chunk], cutoff)
-        return predicted_log_power(inputs, reference, torch.from_numpy(residual)).numpy().astype(np.float64)
+        # features are frame by frame: one pass over the frames that come out and the new ones
+        inputs, reference = self._features(spectra[:, :, context:], cutoff)
+        residual, self._state = self._step(np.ascontiguousarray(inputs[:, :, context:].numpy()), self._state)
+        chunk = self._chunk
+        return predicted_log_power(inputs[:, :, :chunk], reference[:, :chunk], torch.from_numpy(residual)).numpy().astype(np.float64)
 
     def _fill_holes(self, out: np.ndarray, given: np.ndarray, predicted: np.ndarray, cutoff: int) -> None:
         """Fill the codec holes of the kept band of ``out`` (the frames of ``given`` that come

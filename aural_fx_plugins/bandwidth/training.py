@@ -82,6 +82,12 @@ class TrainOptions:
     level_speech_only: bool = field(default=False, metadata={ADDED_LATER: True})  # level term on speech (and unlabelled) examples
     # the temporal blocks' dilations: the model looks ahead 1 + their sum frames
     dilations: tuple[int, ...] = field(default=BandwidthConfig.dilations, metadata={ADDED_LATER: True})
+    widths: tuple[int, ...] = field(default=BandwidthConfig.widths, metadata={ADDED_LATER: True})
+    bottleneck: int = field(default=BandwidthConfig.bottleneck, metadata={ADDED_LATER: True})
+    # distillation: a finished model whose prediction is the target for ``teacher_weight`` of
+    # the log-power loss (the clean spectrum for the rest); the level term keeps the clean one
+    teacher: Path | None = field(default=None, metadata={ADDED_LATER: True})
+    teacher_weight: float = field(default=0.0, metadata={ADDED_LATER: True})
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed (not the output path, threads or workers)."""
@@ -89,7 +95,7 @@ class TrainOptions:
 
     def config(self) -> BandwidthConfig:
         """The architecture this run trains."""
-        return BandwidthConfig(dilations=tuple(self.dilations))
+        return BandwidthConfig(widths=tuple(self.widths), bottleneck=self.bottleneck, dilations=tuple(self.dilations))
 
 
 class DamageSource:
@@ -128,14 +134,27 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
         if folders:
             audio_folder_files(folders)  # every folder named holds audio, before the work folder exists
     source = DamageSource(recipe, _kinds(options.speech, options.music, options, config, report), config)
+    teacher = _teacher(options)
     validation = _validation_set(options, recipe, source, config, report)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     history = run_loop(model, source, LoopSettings.of(options, CHECKPOINT_KIND),
                        lambda *batch: _loss(model, config, *batch, level_weight=options.level_weight,
-                                           level_speech_only=options.level_speech_only)[0],
+                                           level_speech_only=options.level_speech_only, teacher=teacher,
+                                           teacher_weight=options.teacher_weight)[0],
                        lambda: _validate(model, config, validation, options.level_weight, options.level_speech_only), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
+
+
+def _teacher(options: TrainOptions) -> BandwidthNet | None:
+    """The distillation teacher (a finished model file, any architecture), or None."""
+    if options.teacher is None or options.teacher_weight <= 0:
+        return None
+    if not 0 < options.teacher_weight <= 1:
+        raise AuralFxError(f"train bandwidth: teacher_weight {options.teacher_weight:g}: give a share from 0 to 1")
+    from .models import inference_network
+
+    return inference_network(str(options.teacher))
 
 
 def snapshot(options: TrainOptions) -> dict[str, Any]:
@@ -184,11 +203,13 @@ def _full_band(files: list[Path], min_hz: float, config: BandwidthConfig) -> lis
 
 def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, clean: torch.Tensor,
           content: torch.Tensor, cutoff: torch.Tensor, level_weight: float = 0.0, level_speech_only: bool = False,
-          scored: bool = False) -> tuple[torch.Tensor, dict[str, float]]:
+          scored: bool = False, teacher: BandwidthNet | None = None,
+          teacher_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
     """The weighted loss; with ``scored``, also the validation scores: the log-spectral
     distance of the composed output and of the input, and the mean absolute level error of
     the generated third-octave bands (dB, all examples). ``level_speech_only`` adds the level
-    term for speech examples and unlabelled ones only."""
+    term for speech examples and unlabelled ones only. With a ``teacher``, its prediction is
+    the log-power target for ``teacher_weight`` of the loss."""
     mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
     logpow_in = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
@@ -196,6 +217,11 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, c
     predicted = model(inputs, reference)
     weight = (mask * KEPT_WEIGHT + (1 - mask))[:, None, :].expand_as(predicted)
     loss = torch.sum(weight * (predicted - target) ** 2) / torch.sum(weight)
+    if teacher is not None:
+        with torch.no_grad():
+            taught = teacher(inputs, reference)
+        taught_loss = torch.sum(weight * (predicted - taught) ** 2) / torch.sum(weight)
+        loss = (1 - teacher_weight) * loss + teacher_weight * taught_loss
     if level_weight > 0:
         chosen = (content <= 0).float()[:, None] if level_speech_only else 1.0
         trained = band_level_error(predicted, target, (1 - mask) * chosen, config)

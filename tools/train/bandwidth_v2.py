@@ -27,6 +27,7 @@ from aural_fx_plugins.bandwidth.training import TrainOptions, snapshot, train  #
 
 CORPUS = Path("data/corpus")
 WORK = Path("tools/train/bandwidth-v2")
+TEACHER = Path("aural_fx_plugins/bandwidth/models/general.safetensors")
 STAGES = {
     # fine-tunes of the finished run's model with the level loss (``level_weight``): 250 steps
     # at a quarter of the learning rate, one trial per weight
@@ -42,6 +43,14 @@ STAGES = {
     # as the shipped model was (level weight 0.1)
     "live": dict(init=WORK / "live" / "init.safetensors", dilations=(1, 2), level_weight=0.1, steps=1000,
                  learning_rate=5e-4),
+} | {
+    # candidates for a leaner live model (the look-ahead of ``live``, a fraction of its work per
+    # frame), 250 steps from scratch: taught by the shipped model (half the log-power target is
+    # its prediction) or not
+    f"lean-{name}{'' if weight else '-plain'}": dict(widths=widths, bottleneck=bottleneck, dilations=(1, 2), level_weight=0.1,
+                                                     teacher=TEACHER if weight else None, teacher_weight=weight, steps=250)
+    for name, widths, bottleneck, weight in (("a", (8, 12, 16, 24, 32), 128, 0.5), ("c", (6, 8, 12, 16, 24), 96, 0.5),
+                                             ("c", (6, 8, 12, 16, 24), 96, 0.0))
 }
 
 
