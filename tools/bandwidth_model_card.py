@@ -67,7 +67,8 @@ def main(path: str) -> None:
         " holes.py) and builds the band above from the kept band copied upwards (spectral band replication) at the"
         " predicted level.",
         "- **Loss:** squared error of log10 power (the log-spectral distance squared), weight 1 above the cutoff and 0.25"
-        " below" + (f"; in the fine-tune, plus {training['level_weight']:g} x the squared error of each generated"
+        " below" + (f" (for a taught model, half of the target is the teacher's prediction: see Start)" if training.get("teacher") else "")
+        + (f"; {'in the fine-tune, ' if training.get('init') else ''}plus {training['level_weight']:g} x the squared error of each generated"
         " third-octave band's level over the example (log10 of its mean power)"
         + (", on speech and unlabelled examples only (on music it cost LSD)" if training.get("level_speech_only") else "")
         + ". The log-power error alone is minimised"
@@ -93,7 +94,22 @@ def main(path: str) -> None:
     ]
     base = None
     live = config["dilations"] != [1, 2, 4, 8]
-    if live:  # started from the shipped model without its widest temporal blocks
+    taught = bool(training.get("teacher"))
+    if taught:  # a lean network distilled from the shipped one
+        teacher = Path(training["teacher"])
+        lines += [f"- Start: random weights, taught by the shipped model `{teacher.stem}` (distillation): for"
+                  f" {training['teacher_weight']:.0%} of the log-power loss the target is the teacher's prediction, for the"
+                  " rest the clean spectrum. The teacher looks ahead 16 frames; this model"
+                  f" {1 + sum(config['dilations'])}, a latency of"
+                  f" {(2 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at"
+                  f" `chunk_frames: 1` ({(4 + 1 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at 4).",
+                  "- Why this design: the network's time per frame on one thread is what a live host pays. Three candidates of"
+                  " 250 steps (`tools/train/bandwidth_v2.py --stage lean-a|lean-c|lean-c-plain`), validation LSD at step 250:"
+                  " widths (8, 12, 16, 24, 32) with a 128-wide bottleneck, taught: 0.841; widths (6, 8, 12, 16, 24), 96 wide,"
+                  " taught: 0.832; the same untaught: 0.839. The smallest taught one won, at 60 % of the previous live"
+                  " model's network time.",
+                  optimiser_line(training)]
+    elif live:  # started from the shipped model without its widest temporal blocks
         lines += [f"- Start: the shipped model `general` with only its first {len(config['dilations'])} temporal blocks"
                   f" (dilations {config['dilations']}; they are residual, so the rest of the network still fits them):"
                   f" it looks ahead {1 + sum(config['dilations'])} frames instead of 16, a latency of"
@@ -107,12 +123,13 @@ def main(path: str) -> None:
                   optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`: optimiser")]
     else:
         lines.append(optimiser_line(training))
-    stage = "live" if live else ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}"  # its STAGES name
+    stage = "lean" if taught else "live" if live else ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}"  # its STAGES name
     header = ["| step | train loss | validation loss | validation LSD (input -> output) | generated bands' level error (dB) | minutes |",
               "|---|---|---|---|---|---|"]
     lines += [
         "",
-        *reproduce_lines(TRAIN_COMMAND.format(stage=stage, name=model.stem), __file__, f"aural_fx_plugins/bandwidth/models/{model.stem}.safetensors"),
+        *reproduce_lines(TRAIN_COMMAND.format(stage=stage, name=model.stem).splitlines()[-1] if taught  # its teacher is shipped
+                         else TRAIN_COMMAND.format(stage=stage, name=model.stem), __file__, f"aural_fx_plugins/bandwidth/models/{model.stem}.safetensors"),
         "",
         "## Training history (validation LSD of log10 power in this STFT; composed output: the input below the cutoff)",
         "",
