@@ -128,15 +128,16 @@ def test_train_bad_input(tmp_path):
     assert not (tmp_path / "m.safetensors").exists()
 
 
-def test_export_onnx_parity(tmp_path):
+@pytest.mark.parametrize("model", ["general", "live"])
+def test_export_onnx_parity(tmp_path, model):
     onnxruntime = pytest.importorskip("onnxruntime")
     from aural_fx_plugins.bandwidth.models import STORE
 
     target = tmp_path / "bandwidth.onnx"
-    result = run_cli("export", "bandwidth", "--onnx", target)
+    result = run_cli("export", "bandwidth", "--onnx", target, *(["--model", model] if model != "general" else []))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wrote", str(target)]
-    network, _ = STORE.load("general")
+    network, _ = STORE.load(model)
     generator = torch.Generator().manual_seed(0)
     features = torch.randn(2, 4, 57, 512, generator=generator)
     reference = torch.randn(2, 57, 1, generator=generator)
