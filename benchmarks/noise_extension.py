@@ -3,7 +3,8 @@
 Real benchmark voices (never trained on) with the benchmark split's real noise loops at 5, 10
 and 20 dB SNR, band-limited to 8 and 16 kHz (sinc resampling) and extended back to 48 kHz with
 ``content: speech``, its ``noise_gate`` on (the default for speech) and off, neural and DSP.
-Frames are told apart by the clean voice: its loudest 40 % are speech, its quietest 15 % pauses. Metrics, averaged over clips:
+Frames (those of the LSD's STFT, 10 ms hop: ``metrics.magnitude_stft``) are told apart by the
+clean voice: its loudest 40 % are speech, its quietest 15 % pauses. Metrics, averaged over clips:
 
 - *pause band (dB)*: the level of the band above the cutoff in the pauses, relative to its level
   in the speech frames: how much of what is generated is noise. The kept band's own figure (the

@@ -238,3 +238,12 @@ def test_widths_bottleneck_and_teacher_shape_a_lean_taught_model(tmp_path):
     assert bad.stderr.strip() == ("error: --widths '4,0': give 1 to 8 integers from 1 to 256 separated by commas, "
                                   "e.g. 6,8,12,16,24 (see 'aural-fx train bandwidth --help')")
     assert not (tmp_path / "bad.safetensors").exists()
+
+
+def test_a_network_the_effect_would_refuse_is_refused_before_any_work(tmp_path):
+    big = run_cli("train", "bandwidth", "-o", tmp_path / "big.safetensors", "--speech", DATA / "speech", "--steps", 1,
+                  "--work-dir", tmp_path / "w", "--widths", "256")
+    assert big.returncode == 3
+    assert big.stderr.strip() == ("error: train bandwidth: --widths 256 and --bottleneck 192 make 50,917,825 parameters "
+                                  "(at most 50,000,000)")
+    assert not (tmp_path / "w").exists() and not (tmp_path / "big.safetensors").exists()

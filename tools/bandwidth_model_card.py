@@ -67,7 +67,7 @@ def main(path: str) -> None:
         " holes.py) and builds the band above from the kept band copied upwards (spectral band replication) at the"
         " predicted level.",
         "- **Loss:** squared error of log10 power (the log-spectral distance squared), weight 1 above the cutoff and 0.25"
-        " below" + (f" (for a taught model, half of the target is the teacher's prediction: see Start)" if training.get("teacher") else "")
+        " below" + (f" (for {training.get('teacher_weight', 0):.0%} of it the target is the teacher's prediction: see Start)" if training.get("teacher") else "")
         + (f"; {'in the fine-tune, ' if training.get('init') else ''}plus {training['level_weight']:g} x the squared error of each generated"
         " third-octave band's level over the example (log10 of its mean power)"
         + (", on speech and unlabelled examples only (on music it cost LSD)" if training.get("level_speech_only") else "")
@@ -97,9 +97,11 @@ def main(path: str) -> None:
     taught = bool(training.get("teacher"))
     if taught:  # a lean network distilled from the shipped one
         teacher = Path(training["teacher"])
-        lines += [f"- Start: random weights, taught by the shipped model `{teacher.stem}` (distillation): for"
+        teacher_config = load_weights(ROOT / teacher, "bandwidth")[1]["config"]
+        lines += [f"- Start: {'the weights of `' + training['init'] + '`' if training.get('init') else 'random weights'},"
+                  f" taught by the shipped model `{teacher.stem}` (distillation): for"
                   f" {training['teacher_weight']:.0%} of the log-power loss the target is the teacher's prediction, for the"
-                  " rest the clean spectrum. The teacher looks ahead 16 frames; this model"
+                  f" rest the clean spectrum. The teacher looks ahead {1 + sum(teacher_config['dilations'])} frames; this model"
                   f" {1 + sum(config['dilations'])}, a latency of"
                   f" {(2 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at"
                   f" `chunk_frames: 1` ({(4 + 1 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at 4).",
@@ -112,6 +114,8 @@ def main(path: str) -> None:
                   " torch, 0.029 against 0.041 with ONNX Runtime, fastest of 3 runs over 60 s of speech, both timed in"
                   " one run on 2026-12-04.",
                   optimiser_line(training)]
+        if model.stem != "live":  # the candidates above were this model's
+            del lines[-2]
     elif live:  # started from the shipped model without its widest temporal blocks
         lines += [f"- Start: the shipped model `general` with only its first {len(config['dilations'])} temporal blocks"
                   f" (dilations {config['dilations']}; they are residual, so the rest of the network still fits them):"

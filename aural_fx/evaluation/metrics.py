@@ -18,6 +18,7 @@ mono. Intrusive metrics expect the two signals time-aligned and of equal length:
 - ``third_octave_distance``: RMS difference of the long-term third-octave band levels,
   40 Hz-16 kHz (those below Nyquist), mean level removed, dB: the tonal-balance distance of
   the EQ-match benchmark.
+- ``magnitude_stft``: the magnitude STFT ``lsd`` is measured in, with its bin frequencies.
 - ``loudness``: integrated loudness, ITU-R BS.1770-4, LUFS.
 """
 

@@ -58,7 +58,8 @@ def train_bandwidth(
                            level_speech_only=level_speech_only, init=init,
                            dilations=_integers("--dilations", dilations, 64, "1,2"),
                            widths=_integers("--widths", widths, 256, "6,8,12,16,24", most=8), bottleneck=bottleneck,
-                           teacher=teacher_file, teacher_weight=teacher_weight if teacher_file else 0.0)
+                           teacher=teacher_file if teacher_weight > 0 else None,
+                           teacher_weight=teacher_weight if teacher_file and teacher_weight > 0 else 0.0)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
 

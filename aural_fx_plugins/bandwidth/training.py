@@ -12,7 +12,9 @@ missing band and a quarter on the kept one (where only codec holes are filled). 
 example (log of the mean power, as ``benchmarks/bandwidth.py``'s level table measures it): the
 log-power error alone is minimised by the expected log power, which lies far below the band's
 power where the band comes and goes (fricatives, cymbals). ``init`` starts from a finished
-model's weights. Every round ends with the log-spectral distance of fixed validation examples
+model's weights; ``widths``, ``bottleneck`` and ``dilations`` shape the network, and a
+``teacher`` (a finished model) distils itself into it: its prediction is the target for
+``teacher_weight`` of the log-power loss. Every round ends with the log-spectral distance of fixed validation examples
 and the mean level error of the generated bands.
 """
 
@@ -29,6 +31,7 @@ import torch
 
 from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
+from aural_fx.neural.store import MAX_PARAMETERS
 from aural_fx.training import Recipe, load_recipe
 from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model, save_snapshot, start_from
 from aural_fx.training.loop import LoopSettings, run_loop, stack_examples, start_run
@@ -128,6 +131,10 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     recipe = load_recipe(options.recipe)  # a bad recipe fails before any work
     config = options.config()
     model = BandwidthNet(config)
+    parameters = sum(p.numel() for p in model.parameters())
+    if parameters > MAX_PARAMETERS:  # the effect would refuse to load it: fail before any work
+        raise AuralFxError(f"train bandwidth: --widths {','.join(map(str, config.widths))} and --bottleneck "
+                           f"{config.bottleneck} make {parameters:,} parameters (at most {MAX_PARAMETERS:,})")
     if options.init is not None:  # a bad --init fails before any work too
         start_from(model, options.init, MODEL_KIND, config, "train bandwidth")
     for folders in (options.speech, options.music, options.validation_speech, options.validation_music):
@@ -154,7 +161,12 @@ def _teacher(options: TrainOptions) -> BandwidthNet | None:
         raise AuralFxError(f"train bandwidth: teacher_weight {options.teacher_weight:g}: give a share from 0 to 1")
     from .models import inference_network
 
-    return inference_network(str(options.teacher))
+    teacher = inference_network(str(options.teacher))
+    frames = lambda c: (c.sample_rate, c.n_fft, c.hop, c.bins)
+    if frames(teacher.config) != frames(options.config()):
+        raise AuralFxError(f"train bandwidth: --teacher {options.teacher}: its STFT (rate, n_fft, hop, bins "
+                           f"{frames(teacher.config)}) differs from the one trained here {frames(options.config())}")
+    return teacher
 
 
 def snapshot(options: TrainOptions) -> dict[str, Any]:

@@ -38,7 +38,7 @@ STAGES = {
     # level term cost LSD (2.36 -> 2.43 from 16 kHz at weight 0.1) where on speech it gained
     "speech-level-1": dict(init=WORK / "general.safetensors", level_weight=1.0, level_speech_only=True, steps=250,
                            learning_rate=5e-4),
-    # the live model: the shipped one without its two widest temporal blocks (dilations 4 and 8),
+    # the previous live model: the shipped one without its two widest temporal blocks (dilations 4 and 8),
     # so it looks ahead 4 frames instead of 16 (64 ms latency at chunk_frames 1), fine-tuned
     # as the shipped model was (level weight 0.1)
     "live": dict(init=WORK / "live" / "init.safetensors", dilations=(1, 2), level_weight=0.1, steps=1000,
@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=WORK / "general.safetensors")
     parser.add_argument("--until", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--stage", choices=sorted(STAGES), default=None, help="a fine-tune instead of the main run")
+    parser.add_argument("--stage", choices=sorted(STAGES), default=None, help="a fine-tune or a candidate (STAGES) instead of the main run")
     parser.add_argument("--snapshot", action="store_true", help="write the model from the last checkpoint and stop")
     args = parser.parse_args()
     stage = STAGES.get(args.stage, {})
