@@ -247,3 +247,4 @@ def test_a_network_the_effect_would_refuse_is_refused_before_any_work(tmp_path):
     assert big.stderr.strip() == ("error: train bandwidth: --widths 256 and --bottleneck 192 make 50,917,825 parameters "
                                   "(at most 50,000,000)")
     assert not (tmp_path / "w").exists() and not (tmp_path / "big.safetensors").exists()
+

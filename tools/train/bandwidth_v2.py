@@ -82,18 +82,24 @@ def main() -> None:
     parser.add_argument("--stage", choices=sorted(STAGES), default=None, help="a fine-tune or a candidate (STAGES) instead of the main run")
     parser.add_argument("--snapshot", action="store_true", help="write the model from the last checkpoint and stop")
     args = parser.parse_args()
-    stage = STAGES.get(args.stage, {})
-    work = WORK / args.stage if args.stage else WORK
-    settings = dict(steps=4000, learning_rate=2e-3, name="general") | stage
-    if args.stage == "live" and not stage["init"].is_file():
-        trimmed_init(stage["init"], stage["dilations"])
-    out = args.out if args.stage is None or args.out != parser.get_default("out") else work / "general.safetensors"
-    options = TrainOptions(out=out, speech=[CORPUS / "train/speech-fullband", CORPUS / "train/speech"],
-                           music=[CORPUS / "train/music"], validation_speech=[CORPUS / "validation/speech-fullband"],
-                           validation_music=[CORPUS / "validation/music"], speech_min_hz=16000.0, work_dir=work,
-                           round_steps=250, batch_size=12, segment_seconds=1.0, seed=0,
-                           threads=args.threads, workers=1, until=args.until, **settings)
+    if args.stage == "live" and not STAGES["live"]["init"].is_file():
+        trimmed_init(STAGES["live"]["init"], STAGES["live"]["dilations"])
+    out = args.out if args.stage is None or args.out != parser.get_default("out") else None
+    options = run_options(args.stage, out, args.until, args.threads)
     print((snapshot if args.snapshot else train)(options), flush=True)
+
+
+def run_options(stage_name: str | None = None, out: Path | None = None, until: int | None = None,
+                threads: int = 2) -> TrainOptions:
+    """The options of the main run or of a stage (its checkpoint lives in its work folder)."""
+    stage = STAGES.get(stage_name, {})
+    work = WORK / stage_name if stage_name else WORK
+    settings = dict(steps=4000, learning_rate=2e-3, name="general") | stage
+    return TrainOptions(out=out or work / "general.safetensors", speech=[CORPUS / "train/speech-fullband", CORPUS / "train/speech"],
+                        music=[CORPUS / "train/music"], validation_speech=[CORPUS / "validation/speech-fullband"],
+                        validation_music=[CORPUS / "validation/music"], speech_min_hz=16000.0, work_dir=work,
+                        round_steps=250, batch_size=12, segment_seconds=1.0, seed=0,
+                        threads=threads, workers=1, until=until, **settings)
 
 
 if __name__ == "__main__":
