@@ -20,6 +20,11 @@ python3 tools/train/bandwidth_v2.py --snapshot --out tools/train/bandwidth-v2/ge
 python3 tools/train/bandwidth_v2.py --stage {stage} --out aural_fx_plugins/bandwidth/models/{name}.safetensors"""
 
 
+def latency_ms(config: dict, chunk_frames: int) -> float:
+    """The effect's latency with this model: a chunk, the look-ahead and one hop."""
+    return (chunk_frames + 1 + sum(config["dilations"]) + 1) * config["hop"] / config["sample_rate"] * 1000
+
+
 def history_rows(history: list[dict]) -> list[str]:
     """One table row per validation round."""
     rows = []
@@ -102,26 +107,23 @@ def main(path: str) -> None:
                   f" taught by the shipped model `{teacher.stem}` (distillation): for"
                   f" {training['teacher_weight']:.0%} of the log-power loss the target is the teacher's prediction, for the"
                   f" rest the clean spectrum. The teacher looks ahead {1 + sum(teacher_config['dilations'])} frames; this model"
-                  f" {1 + sum(config['dilations'])}, a latency of"
-                  f" {(2 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at"
-                  f" `chunk_frames: 1` ({(4 + 1 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at 4).",
-                  "- Why this design: the network's time per frame on one thread is what a live host pays. Three candidates of"
-                  " 250 steps (`tools/train/bandwidth_v2.py --stage lean-a|lean-c|lean-c-plain`), validation LSD at step 250:"
-                  " widths (8, 12, 16, 24, 32) with a 128-wide bottleneck, taught: 0.841; widths (6, 8, 12, 16, 24), 96 wide,"
-                  " taught: 0.832; the same untaught: 0.839. The smallest taught one won. In the whole effect at"
-                  " `chunk_frames: 4`, one thread, it takes 0.69 of the time of the previous live model (`general`"
-                  " without its two widest temporal blocks, 824k parameters): real-time factor 0.044 against 0.065 with"
-                  " torch, 0.029 against 0.041 with ONNX Runtime, fastest of 3 runs over 60 s of speech, both timed in"
-                  " one run on 2026-12-04.",
-                  optimiser_line(training)]
-        if model.stem != "live":  # the candidates above were this model's
-            del lines[-2]
+                  f" {1 + sum(config['dilations'])}, a latency of {latency_ms(config, 1):.0f} ms at"
+                  f" `chunk_frames: 1` ({latency_ms(config, 4):.0f} ms at 4)."]
+        if model.stem == "live":  # the candidates were this model's
+            lines.append("- Why this design: the network's time per frame on one thread is what a live host pays. Three candidates of"
+                         " 250 steps (`tools/train/bandwidth_v2.py --stage lean-a|lean-c|lean-c-plain`), validation LSD at step 250:"
+                         " widths (8, 12, 16, 24, 32) with a 128-wide bottleneck, taught: 0.841; widths (6, 8, 12, 16, 24), 96 wide,"
+                         " taught: 0.832; the same untaught: 0.839. The smallest taught one won. In the whole effect at"
+                         " `chunk_frames: 4`, one thread, it takes 0.69 of the time of the previous live model (`general`"
+                         " without its two widest temporal blocks, 824k parameters): real-time factor 0.044 against 0.065 with"
+                         " torch, 0.029 against 0.041 with ONNX Runtime, fastest of 3 runs over 60 s of speech, both timed in"
+                         " one run on 2026-12-04.")
+        lines.append(optimiser_line(training))
     elif live:  # started from the shipped model without its widest temporal blocks
         lines += [f"- Start: the shipped model `general` with only its first {len(config['dilations'])} temporal blocks"
                   f" (dilations {config['dilations']}; they are residual, so the rest of the network still fits them):"
                   f" it looks ahead {1 + sum(config['dilations'])} frames instead of 16, a latency of"
-                  f" {(2 + 1 + sum(config['dilations'])) * config['hop'] / config['sample_rate'] * 1000:.0f} ms at"
-                  " `chunk_frames: 1`.",
+                  f" {latency_ms(config, 1):.0f} ms at `chunk_frames: 1`.",
                   optimiser_line(training).replace("- Optimiser:", "- Fine-tune: optimiser")]
     elif training.get("init"):
         base_training = load_weights(ROOT / training["init"], "bandwidth")[1]

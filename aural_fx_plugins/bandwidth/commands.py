@@ -48,7 +48,8 @@ def train_bandwidth(
 
     from .training import DEFAULT_RECIPE, TrainOptions, train
 
-    teacher_file = _teacher_file(teacher) if teacher is not None else None
+    taught = teacher is not None and teacher_weight > 0  # weight 0: an untaught run
+    teacher_file = _teacher_file(teacher) if taught else None
     options = TrainOptions(out=out, speech=list(speech), music=list(music), recipe=recipe or DEFAULT_RECIPE,
                            validation_speech=list(validation_speech), validation_music=list(validation_music),
                            speech_min_hz=speech_min_hz, music_min_hz=music_min_hz,
@@ -58,8 +59,7 @@ def train_bandwidth(
                            level_speech_only=level_speech_only, init=init,
                            dilations=_integers("--dilations", dilations, 64, "1,2"),
                            widths=_integers("--widths", widths, 256, "6,8,12,16,24", most=8), bottleneck=bottleneck,
-                           teacher=teacher_file if teacher_weight > 0 else None,
-                           teacher_weight=teacher_weight if teacher_file and teacher_weight > 0 else 0.0)
+                           teacher=teacher_file, teacher_weight=teacher_weight if taught else 0.0)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
 

@@ -54,9 +54,9 @@ STAGES = {
 } | {
     # the winner (validation LSD at step 250: lean-c 0.832, lean-a 0.841, lean-c-plain 0.839),
     # trained as long as the shipped model's main run: the live model
-    "lean": dict(widths=(6, 8, 12, 16, 24), bottleneck=96, dilations=(1, 2), level_weight=0.1, teacher=TEACHER,
-                 teacher_weight=0.5, steps=4000, name="live"),
+    "lean": dict(steps=4000, name="live"),
 }
+STAGES["lean"] = STAGES["lean-c"] | STAGES["lean"]
 
 
 def trimmed_init(path: Path, dilations: tuple[int, ...]) -> None:
