@@ -248,3 +248,136 @@ def test_a_network_the_effect_would_refuse_is_refused_before_any_work(tmp_path):
                                   "(at most 50,000,000)")
     assert not (tmp_path / "w").exists() and not (tmp_path / "big.safetensors").exists()
 
+
+
+def test_adversarial_terms_train_each_side_on_its_own_objective_only():
+    """One backward of the summed loss gives the model the gradient of its own loss (log power
+    plus the adversarial term) and the critic the gradient of the critic's term alone."""
+    from aural_fx.training import load_recipe
+    from aural_fx.training.adversarial import SpectrogramCritic
+    from aural_fx.training.loop import stack_examples
+    from aural_fx_plugins.bandwidth.model import BandwidthNet
+    from aural_fx_plugins.bandwidth.training import (CRITIC_CHANNELS, DEFAULT_RECIPE, DamageSource, TrainOptions, _kinds,
+                                                     _loss)
+
+    config = TrainOptions(out=Path("unused"), widths=(4, 6, 8), bottleneck=16, dilations=(1,)).config()
+    torch.manual_seed(0)
+    model, critic = BandwidthNet(config), SpectrogramCritic(CRITIC_CHANNELS)
+    source = DamageSource(load_recipe(DEFAULT_RECIPE), _kinds([DATA / "speech"], [], TrainOptions(out=Path("unused")), config, print), config)
+    batch = stack_examples([source.example(0, index, 0.5) for index in range(2)])
+
+    def gradients(loss):
+        model.zero_grad(), critic.zero_grad()
+        loss.backward()
+        return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in (*model.parameters(), *critic.parameters())]
+
+    together = gradients(_loss(model, config, *batch, critic=critic, adversarial_weight=0.3)[0])
+    model_side = len(list(model.parameters()))
+    # the model's side: its plain loss plus 0.3 x the adversarial term, with the critic held fixed
+    plain = _loss(model, config, *batch)[0]
+    frozen = SpectrogramCritic(CRITIC_CHANNELS)
+    frozen.load_state_dict(critic.state_dict())
+    for parameter in frozen.parameters():
+        parameter.requires_grad_(False)
+    expected_model = gradients(plain + 0.3 * _generator_term(model, config, batch, frozen))[:model_side]
+    # the critic's side: its own term on the clean and the (fixed) generated spectrograms
+    expected_critic = gradients(_critic_term(model, config, batch, critic))[model_side:]
+    for expected, got_side in ((expected_model, together[:model_side]), (expected_critic, together[model_side:])):
+        scale = max(float(want.abs().max()) for want in expected)  # biases before a norm get only rounding noise
+        for got, want in zip(got_side, expected):
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5 * scale)
+    assert any(float(g.abs().max()) > 0 for g in together[model_side:])  # the critic does learn
+
+
+def _spectrograms(model, config, batch):
+    from aural_fx.neural.spectral import torch_analysis
+    from aural_fx_plugins.bandwidth.model import features, log_power
+
+    damaged, clean, content, cutoff = batch
+    mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
+    target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
+    inputs, reference = features(log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins)), mask, content)
+    generated = torch.where(mask[:, None, :] > 0, target, model(inputs, reference))
+    return target, generated, mask, reference
+
+
+def _generator_term(model, config, batch, frozen_critic):
+    from aural_fx_plugins.bandwidth.training import critic_maps
+
+    _, generated, mask, reference = _spectrograms(model, config, batch)
+    return torch.mean((frozen_critic(critic_maps(generated, mask, reference)) - 1) ** 2)
+
+
+def _critic_term(model, config, batch, critic):
+    from aural_fx_plugins.bandwidth.training import critic_maps
+
+    target, generated, mask, reference = _spectrograms(model, config, batch)
+    real, fake = critic_maps(target, mask, reference), critic_maps(generated, mask, reference).detach()
+    return 0.5 * (torch.mean((critic(real) - 1) ** 2) + torch.mean(critic(fake) ** 2))
+
+
+def test_an_adversarial_run_writes_the_model_alone_and_its_snapshot_matches(tmp_path):
+    from aural_fx.weights import load_weights
+    from aural_fx_plugins.bandwidth import BandwidthExtension
+    from aural_fx_plugins.bandwidth.training import TrainOptions, snapshot
+
+    model = tmp_path / "gan.safetensors"
+    trained = run_cli("train", "bandwidth", "-o", model, "--speech", DATA / "speech", "--steps", 2, "--round-steps", 2,
+                      "--batch-size", 2, "--workers", 0, "--work-dir", tmp_path / "w", "--widths", "4,6,8",
+                      "--bottleneck", "16", "--dilations", "1", "--adversarial-weight", "0.2")
+    assert trained.returncode == 0, trained.stderr
+    tensors, metadata = load_weights(model, "bandwidth")
+    assert metadata["training"]["adversarial_weight"] == 0.2
+    assert not any(key.startswith(("critic.", "generator.")) for key in tensors)
+    checkpoint, _ = load_weights(tmp_path / "w" / "checkpoint.safetensors", "bandwidth-checkpoint")
+    assert any(key.startswith("model.critic.") for key in checkpoint)  # the critic resumes with the run
+    options = TrainOptions(out=tmp_path / "now.safetensors", speech=[DATA / "speech"], steps=2, round_steps=2, batch_size=2,
+                           work_dir=tmp_path / "w", widths=(4, 6, 8), bottleneck=16, dilations=(1,), adversarial_weight=0.2)
+    snapshot(options)
+    snapped = load_weights(options.out, "bandwidth")[0]
+    assert tensors.keys() == snapped.keys() and all(torch.equal(tensors[key], snapped[key]) for key in tensors)
+    audio = soundfile.read(DATA / "music" / "maple-leaf-rag.flac", dtype="float32")[0][np.newaxis]
+    assert np.all(np.isfinite(BandwidthExtension(model=str(model), cutoff_hz=8000.0)(audio, 48000)))
+
+
+def test_a_checkpoint_resumes_from_another_checkout_and_from_its_earlier_fingerprint(tmp_path):
+    """The shipped recipe counts by its place in the package, not its absolute path: a copy of
+    aural-fx elsewhere computes the same fingerprint. A checkpoint written with the earlier
+    (absolute-path) form still resumes, and is rewritten in the current one."""
+    import shutil
+    import subprocess
+    import sys
+
+    from aural_fx.training.checkpoint import earlier_fingerprints
+    from aural_fx.weights import load_weights, save_weights
+    from aural_fx_plugins.bandwidth.training import TrainOptions
+
+    copy = tmp_path / "elsewhere"
+    for package in ("aural_fx", "aural_fx_plugins"):
+        shutil.copytree(ROOT / package, copy / package, ignore=shutil.ignore_patterns("*.safetensors", "__pycache__"))
+    script = ("from pathlib import Path; from aural_fx_plugins.bandwidth.training import DEFAULT_RECIPE, TrainOptions; "
+              "print(DEFAULT_RECIPE); print(TrainOptions(out=Path('x'), speech=[Path('s')]).fingerprint())")
+    there = subprocess.run([sys.executable, "-c", script], cwd=copy, capture_output=True, text=True,
+                           env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"}, check=True).stdout.split()
+    here = TrainOptions(out=Path("x"), speech=[Path("s")])
+    assert there[0] == str(copy / "aural_fx_plugins" / "bandwidth" / "recipes" / "bandwidth.yaml")
+    assert there[1] == here.fingerprint() and earlier_fingerprints(here)[0] != here.fingerprint()
+
+    args = ["train", "bandwidth", "-o", tmp_path / "m.safetensors", "--speech", DATA / "speech", "--steps", 2,
+            "--round-steps", 1, "--batch-size", 2, "--workers", 0, "--work-dir", tmp_path / "w", "--widths", "4,6,8",
+            "--bottleneck", "16", "--dilations", "1"]
+    assert run_cli(*args, "--until", 1).returncode == 0
+    checkpoint = tmp_path / "w" / "checkpoint.safetensors"
+    tensors, metadata = load_weights(checkpoint, "bandwidth-checkpoint")
+    options = TrainOptions(out=Path("x"), speech=[DATA / "speech"], steps=2, round_steps=1, batch_size=2,
+                           widths=(4, 6, 8), bottleneck=16, dilations=(1,))
+    assert metadata["fingerprint"] == options.fingerprint()
+    save_weights(checkpoint, tensors, {**metadata, "fingerprint": earlier_fingerprints(options)[0]})
+    resumed = run_cli(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from {checkpoint} after round 1" in resumed.stdout
+    assert load_weights(checkpoint, "bandwidth-checkpoint")[1]["fingerprint"] == options.fingerprint()
+    save_weights(checkpoint, tensors, {**metadata, "fingerprint": "0123456789abcdef"})
+    other = run_cli(*args)
+    assert other.returncode == 3
+    assert other.stderr.strip() == f"error: {checkpoint}: checkpoint of a run with other settings; use another --work-dir or delete it"

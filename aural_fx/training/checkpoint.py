@@ -19,8 +19,8 @@ import torch
 from aural_fx.errors import AuralFxError
 from aural_fx.weights import load_weights, save_weights
 
-__all__ = ["ADDED_LATER", "RUN_ONLY", "cosine_schedule", "resume_checkpoint", "run_fingerprint", "save_checkpoint", "save_model",
-           "save_snapshot", "start_from"]
+__all__ = ["ADDED_LATER", "RUN_ONLY", "cosine_schedule", "earlier_fingerprints", "resume_checkpoint", "run_fingerprint",
+           "save_checkpoint", "save_model", "save_snapshot", "start_from"]
 
 RUN_ONLY = ("out", "threads", "workers", "work_dir", "until")
 """Option fields that do not change what a run trains."""
@@ -29,20 +29,41 @@ ADDED_LATER = "added_later"
 """Field metadata flag: an option added after runs were checkpointed; at its default it is
 left out of the fingerprint, so those runs still resume."""
 
+INSTALLED_UNDER = Path(__file__).resolve().parents[2]
+"""The folder holding the ``aural_fx`` package (a checkout or site-packages): the paths of
+files shipped with it (the default recipes) are fingerprinted relative to it."""
 
-def run_fingerprint(options) -> str:
+
+def run_fingerprint(options, portable: bool = True) -> str:
     """What a checkpoint or a cache of examples must match to be reused: the settings, and
-    the contents of the files they name (an edited recipe renders new examples)."""
+    the contents of the files they name (an edited recipe renders new examples). Paths of
+    files shipped with aural-fx count relative to where it is installed, so a checkpoint
+    resumes from any checkout (``portable=False``: as absolute paths, as before 2026-12-04)."""
     values: dict[str, object] = {}
     later = {f.name: f.default for f in fields(options) if f.metadata.get(ADDED_LATER)}
     for key, value in asdict(options).items():
         if key in RUN_ONLY or (key in later and value == later[key]):
             continue
-        values[key] = str(value)
+        values[key] = str(_shipped_relative(value) if portable else value)
         paths = value if isinstance(value, list) else [value]
         if all(isinstance(p, Path) for p in paths):
             values[f"{key} contents"] = [_file_digest(p) for p in paths]
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def earlier_fingerprints(options) -> tuple[str, ...]:
+    """Fingerprints that checkpoints of these options were written with before the current
+    form (absolute shipped paths): still resumed, then rewritten in the current form."""
+    return (run_fingerprint(options, portable=False),)
+
+
+def _shipped_relative(value):
+    """A path (or list of paths) under ``INSTALLED_UNDER`` as relative to it; anything else as is."""
+    if isinstance(value, list):
+        return [_shipped_relative(item) for item in value]
+    if isinstance(value, Path) and value.is_absolute() and value.resolve().is_relative_to(INSTALLED_UNDER):
+        return value.resolve().relative_to(INSTALLED_UNDER)
+    return value
 
 
 def _file_digest(path: Path) -> str:
@@ -69,17 +90,20 @@ def save_model(options, kind: str, model: torch.nn.Module, config: dict, history
     save_weights(options.out, model.state_dict(), metadata)
 
 
-def save_snapshot(options, checkpoint_kind: str, kind: str, model: torch.nn.Module, config: dict) -> dict:
+def save_snapshot(options, checkpoint_kind: str, kind: str, model: torch.nn.Module, config: dict,
+                  trained_as: str = "") -> dict:
     """Write ``options.out`` from the run's last checkpoint (``work_dir/checkpoint.safetensors``)
     without training further: a model to ship or measure while a long run goes on. Returns the
-    last round's scores."""
+    last round's scores. ``trained_as`` is the prefix of the model's weights in the checkpoint
+    when it was trained inside a larger module (``"generator."`` beside a critic)."""
     path = options.work_dir / "checkpoint.safetensors"
     if not path.is_file():
         raise AuralFxError(f"{path}: no checkpoint to write a model from")
     tensors, metadata = load_weights(path, checkpoint_kind)
-    if metadata["fingerprint"] != options.fingerprint():
+    if metadata["fingerprint"] not in (options.fingerprint(), *earlier_fingerprints(options)):
         raise AuralFxError(f"{path}: checkpoint of a run with other settings")
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    prefix = "model." + trained_as
+    model.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
     history = list(metadata["history"])
     save_model(options, kind, model, config, history)
     return history[-1] if history else {}
@@ -112,14 +136,14 @@ def save_checkpoint(path: Path, kind: str, fingerprint: str, model: torch.nn.Mod
 
 
 def resume_checkpoint(path: Path, kind: str, fingerprint: str, model: torch.nn.Module, optimizer, schedule,
-                      report: Callable[[str], None]) -> tuple[int, list]:
+                      report: Callable[[str], None], earlier: tuple[str, ...] = ()) -> tuple[int, list]:
     """Load ``path`` into the model, optimiser and schedule when it exists; returns the epochs
     done and the history (``(0, [])`` for a fresh run). A checkpoint of other settings is an
-    error."""
+    error; one written with an ``earlier`` form of the run's fingerprint resumes."""
     if not path.is_file():
         return 0, []
     tensors, metadata = load_weights(path, kind)
-    if metadata["fingerprint"] != fingerprint:
+    if metadata["fingerprint"] not in (fingerprint, *earlier):
         raise AuralFxError(f"{path}: checkpoint of a run with other settings; use another --work-dir or delete it")
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     state: dict[int, dict] = {}

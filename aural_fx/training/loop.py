@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from aural_fx.training.checkpoint import cosine_schedule, resume_checkpoint, save_checkpoint
+from aural_fx.training.checkpoint import cosine_schedule, earlier_fingerprints, resume_checkpoint, save_checkpoint
 
 __all__ = ["ExampleSource", "LoopSettings", "run_loop", "stack_examples", "start_run"]
 
@@ -44,6 +44,7 @@ class LoopSettings:
     workers: int = 1
     until: int | None = None  # stop after this step (a round's end); the schedule stays that of ``steps``
     validate_start: bool = False  # a fine-tune: validate the starting weights first (history step 0)
+    earlier_fingerprints: tuple[str, ...] = ()  # older forms of ``fingerprint`` that still resume
 
     @classmethod
     def of(cls, options: Any, kind: str) -> LoopSettings:
@@ -52,7 +53,8 @@ class LoopSettings:
         ``init``); the checkpoint is ``work_dir/checkpoint.safetensors`` of kind ``kind``."""
         return cls(options.work_dir / "checkpoint.safetensors", kind, options.fingerprint(), options.steps,
                    options.round_steps, options.batch_size, options.segment_seconds, options.learning_rate,
-                   options.seed, options.workers, options.until, getattr(options, "init", None) is not None)
+                   options.seed, options.workers, options.until, getattr(options, "init", None) is not None,
+                   earlier_fingerprints(options))
 
 
 def start_run(seed: int, threads: int) -> None:
@@ -88,7 +90,8 @@ def run_loop(model: torch.nn.Module, source: ExampleSource, settings: LoopSettin
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     schedule = cosine_schedule(optimizer, settings.steps)
     done_rounds, history = resume_checkpoint(settings.checkpoint, settings.kind,
-                                             settings.fingerprint, model, optimizer, schedule, report)
+                                             settings.fingerprint, model, optimizer, schedule, report,
+                                             settings.earlier_fingerprints)
     step = done_rounds * settings.round_steps
     rounds = -(-settings.steps // settings.round_steps)
     if settings.validate_start and not history:

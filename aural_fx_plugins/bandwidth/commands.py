@@ -42,6 +42,7 @@ def train_bandwidth(
     bottleneck: int = typer.Option(192, "--bottleneck", min=1, help="Width of the temporal bottleneck."),
     teacher: Optional[str] = typer.Option(None, "--teacher", metavar="NAME|FILE", help="Distil: a finished model (shipped name or file) whose prediction is the target for --teacher-weight of the log-power loss."),
     teacher_weight: float = typer.Option(0.5, "--teacher-weight", min=0.0, max=1.0, help="Share of the log-power loss taught by --teacher (the clean spectrum teaches the rest)."),
+    adversarial_weight: float = typer.Option(0.0, "--adversarial-weight", min=0.0, help="Weight of an adversarial term: a patch critic trained beside the model judges its band against clean ones (0: none)."),
 ) -> None:
     """Train the bandwidth-extension model on full-band speech and music damaged on the fly."""
     from aural_fx.cli import out as console, run_training
@@ -59,7 +60,8 @@ def train_bandwidth(
                            level_speech_only=level_speech_only, init=init,
                            dilations=_integers("--dilations", dilations, 64, "1,2"),
                            widths=_integers("--widths", widths, 256, "6,8,12,16,24", most=8), bottleneck=bottleneck,
-                           teacher=teacher_file, teacher_weight=teacher_weight if taught else 0.0)
+                           teacher=teacher_file, teacher_weight=teacher_weight if taught else 0.0,
+                           adversarial_weight=adversarial_weight)
     scores = run_training(train, options)
     console.print(f"wrote {out}" + (f" (validation LSD {scores['validation_lsd']:.2f})" if "validation_lsd" in scores else ""), markup=False)
 

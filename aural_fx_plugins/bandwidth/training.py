@@ -14,7 +14,10 @@ log-power error alone is minimised by the expected log power, which lies far bel
 power where the band comes and goes (fricatives, cymbals). ``init`` starts from a finished
 model's weights; ``widths``, ``bottleneck`` and ``dilations`` shape the network, and a
 ``teacher`` (a finished model) distils itself into it: its prediction is the target for
-``teacher_weight`` of the log-power loss. Every round ends with the log-spectral distance of fixed validation examples
+``teacher_weight`` of the log-power loss. With ``adversarial_weight`` a patch critic
+(``aural_fx.training.adversarial``) learns beside the model to tell the clean spectrogram from
+one whose missing band is the model's, and the model is also trained to fool it, which rewards
+a band that varies as real ones do instead of their expected level. Every round ends with the log-spectral distance of fixed validation examples
 and the mean level error of the generated bands.
 """
 
@@ -33,6 +36,7 @@ from aural_fx.errors import AuralFxError
 from aural_fx.neural.spectral import torch_analysis
 from aural_fx.neural.store import MAX_PARAMETERS
 from aural_fx.training import Recipe, load_recipe
+from aural_fx.training.adversarial import SpectrogramCritic, WithCritic, adversarial_terms
 from aural_fx.training.checkpoint import ADDED_LATER, run_fingerprint, save_model, save_snapshot, start_from
 from aural_fx.training.loop import LoopSettings, run_loop, stack_examples, start_run
 from aural_fx.training.mixing import excerpt
@@ -41,7 +45,7 @@ from aural_fx.training.recipe import seed_for
 from aural_fx.training.signals import read_mono
 
 from .cutoff import detect_cutoff_bin, long_term_power
-from .model import CONTENT, FLOOR, BandwidthConfig, BandwidthNet, features, log_power
+from .model import CONTENT, FLOOR, SCALE, BandwidthConfig, BandwidthNet, features, log_power
 
 __all__ = ["DEFAULT_RECIPE", "DamageSource", "TrainOptions", "snapshot", "train"]
 
@@ -91,6 +95,8 @@ class TrainOptions:
     # the log-power loss (the clean spectrum for the rest); the level term keeps the clean one
     teacher: Path | None = field(default=None, metadata={ADDED_LATER: True})
     teacher_weight: float = field(default=0.0, metadata={ADDED_LATER: True})
+    # weight of the adversarial term (0: none): a critic is trained beside the model
+    adversarial_weight: float = field(default=0.0, metadata={ADDED_LATER: True})
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed (not the output path, threads or workers)."""
@@ -143,11 +149,13 @@ def train(options: TrainOptions, report: Callable[[str], None] = print,
     source = DamageSource(recipe, _kinds(options.speech, options.music, options, config, report), config)
     teacher = _teacher(options)
     validation = _validation_set(options, recipe, source, config, report)
+    critic = SpectrogramCritic(CRITIC_CHANNELS) if options.adversarial_weight > 0 else None
     options.work_dir.mkdir(parents=True, exist_ok=True)
-    history = run_loop(model, source, LoopSettings.of(options, CHECKPOINT_KIND),
+    history = run_loop(model if critic is None else WithCritic(model, critic), source, LoopSettings.of(options, CHECKPOINT_KIND),
                        lambda *batch: _loss(model, config, *batch, level_weight=options.level_weight,
                                            level_speech_only=options.level_speech_only, teacher=teacher,
-                                           teacher_weight=options.teacher_weight)[0],
+                                           teacher_weight=options.teacher_weight, critic=critic,
+                                           adversarial_weight=options.adversarial_weight)[0],
                        lambda: _validate(model, config, validation, options.level_weight, options.level_speech_only), report, progress)
     save_model(options, MODEL_KIND, model, config.as_dict(), history)
     return history[-1] if history else {}
@@ -173,7 +181,8 @@ def snapshot(options: TrainOptions) -> dict[str, Any]:
     """Write ``options.out`` from the run's last checkpoint without training further; returns
     the last round's scores."""
     config = options.config()
-    return save_snapshot(options, CHECKPOINT_KIND, MODEL_KIND, BandwidthNet(config), config.as_dict())
+    return save_snapshot(options, CHECKPOINT_KIND, MODEL_KIND, BandwidthNet(config), config.as_dict(),
+                         trained_as="generator." if options.adversarial_weight > 0 else "")
 
 
 def _kinds(speech: list[Path], music: list[Path], options: TrainOptions, config: BandwidthConfig,
@@ -216,12 +225,15 @@ def _full_band(files: list[Path], min_hz: float, config: BandwidthConfig) -> lis
 def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, clean: torch.Tensor,
           content: torch.Tensor, cutoff: torch.Tensor, level_weight: float = 0.0, level_speech_only: bool = False,
           scored: bool = False, teacher: BandwidthNet | None = None,
-          teacher_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+          teacher_weight: float = 0.0, critic: torch.nn.Module | None = None,
+          adversarial_weight: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
     """The weighted loss; with ``scored``, also the validation scores: the log-spectral
     distance of the composed output and of the input, and the mean absolute level error of
     the generated third-octave bands (dB, all examples). ``level_speech_only`` adds the level
     term for speech examples and unlabelled ones only. With a ``teacher``, its prediction is
-    the log-power target for ``teacher_weight`` of the loss."""
+    the log-power target for ``teacher_weight`` of the loss. With a ``critic``, the loss adds
+    ``adversarial_weight`` times the model's adversarial term and the critic's own term (each
+    reaches only its own side's weights)."""
     mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
     logpow_in = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))
@@ -238,6 +250,10 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, c
         chosen = (content <= 0).float()[:, None] if level_speech_only else 1.0
         trained = band_level_error(predicted, target, (1 - mask) * chosen, config)
         loss = loss + level_weight * torch.mean(trained**2) if trained.numel() else loss
+    if critic is not None:
+        generator_term, critic_term = adversarial_terms(critic, critic_maps(target, mask, reference),
+                                                        critic_maps(torch.where(mask[:, None, :] > 0, target, predicted), mask, reference))
+        loss = loss + adversarial_weight * generator_term + critic_term
     if not scored:
         return loss, {}
     distance = lambda logpow: float(torch.sqrt(torch.mean((logpow - target) ** 2, dim=-1)).mean())
@@ -246,6 +262,16 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, c
                   "validation_lsd": distance(torch.where(mask[:, None, :] > 0, logpow_in, predicted)),
                   "validation_lsd_input": distance(logpow_in),
                   "validation_level_db": float(10 * level_error.abs().mean()) if level_error.numel() else 0.0}
+
+
+CRITIC_CHANNELS = 2
+
+
+def critic_maps(logpow: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """What the critic sees of a ``(b, t, f)`` log-power spectrogram: its level relative to the
+    kept band's (scaled as the network's features) and the cutoff mask, ``(b, 2, t, f)``; the
+    generated spectrogram keeps the clean one below the cutoff, so only the band differs."""
+    return torch.stack([(logpow - reference) / SCALE, mask[:, None, :].expand_as(logpow)], dim=1)
 
 
 @lru_cache(maxsize=4)

@@ -57,6 +57,15 @@ STAGES = {
     "lean": dict(steps=4000, name="live"),
 }
 STAGES["lean"] = STAGES["lean-c"] | STAGES["lean"]
+# the adversarial trial (2026-12-04): fine-tunes of the live model, 500 steps at a quarter of the
+# learning rate, untaught (the teacher's target is the expected level the critic argues
+# against), with a patch critic at each weight or without one (the control)
+LIVE = Path("aural_fx_plugins/bandwidth/models/live.safetensors")
+STAGES |= {
+    f"live-gan-{weight:g}": STAGES["lean-c-plain"] | dict(init=LIVE, steps=500, learning_rate=5e-4, name="live",
+                                                          adversarial_weight=weight)
+    for weight in (0.0, 0.1, 0.5)
+}
 
 
 def trimmed_init(path: Path, dilations: tuple[int, ...]) -> None:
