@@ -15,6 +15,8 @@ from pathlib import Path
 from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 
 from aural_fx.weights import load_weights
+REFINED_STAGE = "live-refined"
+"""tools/train/bandwidth_v2.py's stage that fine-tunes the distilled live model (the shipped ``live``)."""
 TRAIN_COMMAND = """python3 tools/train/bandwidth_v2.py                      # resumable; its checkpoint is committed
 python3 tools/train/bandwidth_v2.py --snapshot --out tools/train/bandwidth-v2/general.safetensors
 python3 tools/train/bandwidth_v2.py --stage {stage} --out aural_fx_plugins/bandwidth/models/{name}.safetensors"""
@@ -55,6 +57,28 @@ def benchmark_rows(system: str = "neural") -> list[str]:
     return rows
 
 
+def distilled_lines(training: dict, config: dict, stem: str) -> list[str]:
+    """How a lean network was distilled from a shipped one (its 'Start' and, for ``live``, why)."""
+    teacher = Path(training["teacher"])
+    teacher_config = load_weights(ROOT / teacher, "bandwidth")[1]["config"]
+    lines = [f"- Start: {'the weights of `' + training['init'] + '`' if training.get('init') else 'random weights'},"
+             f" taught by the shipped model `{teacher.stem}` (distillation): for"
+             f" {training['teacher_weight']:.0%} of the log-power loss the target is the teacher's prediction, for the"
+             f" rest the clean spectrum. The teacher looks ahead {1 + sum(teacher_config['dilations'])} frames; this model"
+             f" {1 + sum(config['dilations'])}, a latency of {latency_ms(config, 1):.0f} ms at"
+             f" `chunk_frames: 1` ({latency_ms(config, 4):.0f} ms at 4)."]
+    if stem == "live":  # the candidates were this model's
+        lines.append("- Why this design: the network's time per frame on one thread is what a live host pays. Three candidates of"
+                     " 250 steps (`tools/train/bandwidth_v2.py --stage lean-a|lean-c|lean-c-plain`), validation LSD at step 250:"
+                     " widths (8, 12, 16, 24, 32) with a 128-wide bottleneck, taught: 0.841; widths (6, 8, 12, 16, 24), 96 wide,"
+                     " taught: 0.832; the same untaught: 0.839. The smallest taught one won. In the whole effect at"
+                     " `chunk_frames: 4`, one thread, it takes 0.69 of the time of the previous live model (`general`"
+                     " without its two widest temporal blocks, 824k parameters): real-time factor 0.044 against 0.065 with"
+                     " torch, 0.029 against 0.041 with ONNX Runtime, fastest of 3 runs over 60 s of speech, both timed in"
+                     " one run on 2026-12-04.")
+    return lines
+
+
 def main(path: str) -> None:
     model = Path(path)
     _, metadata = load_weights(model, "bandwidth")
@@ -80,8 +104,10 @@ def main(path: str) -> None:
         " by the expected log power, which lies far below a band's power where the band comes and goes (fricatives,"
         " cymbals)" + (f": the base run's generated bands were {history[0]['validation_level_db']:.1f} dB off on average"
         " on the validation examples" if history and history[0]["step"] == 0 else "") + "." if training.get("level_weight") else ".")
-        + " No adversarial loss: the model predicts the level, not the waveform, so there is nothing for a"
-        " discriminator to judge; a phase-generating design (AP-BWE-like), where one would be, was not trained.",
+        + (f" Plus {training['adversarial_weight']:g} x an adversarial term (least squares): a patch critic of the"
+           " log-power spectrogram (`aural_fx/training/adversarial.py`), trained beside the model to tell clean"
+           " spectrograms from ones whose missing band is the model's." if training.get("adversarial_weight") else
+           " No adversarial loss (the trials with a patch critic are in tools/train/README.md)."),
         "",
         "## Training data",
         "",
@@ -100,52 +126,55 @@ def main(path: str) -> None:
     base = None
     live = config["dilations"] != [1, 2, 4, 8]
     taught = bool(training.get("teacher"))
+    base_metadata = load_weights(ROOT / training["init"], "bandwidth")[1] if training.get("init") else None
+    refined = not taught and base_metadata is not None and bool(base_metadata["training"].get("teacher"))
     if taught:  # a lean network distilled from the shipped one
-        teacher = Path(training["teacher"])
-        teacher_config = load_weights(ROOT / teacher, "bandwidth")[1]["config"]
-        lines += [f"- Start: {'the weights of `' + training['init'] + '`' if training.get('init') else 'random weights'},"
-                  f" taught by the shipped model `{teacher.stem}` (distillation): for"
-                  f" {training['teacher_weight']:.0%} of the log-power loss the target is the teacher's prediction, for the"
-                  f" rest the clean spectrum. The teacher looks ahead {1 + sum(teacher_config['dilations'])} frames; this model"
-                  f" {1 + sum(config['dilations'])}, a latency of {latency_ms(config, 1):.0f} ms at"
-                  f" `chunk_frames: 1` ({latency_ms(config, 4):.0f} ms at 4)."]
-        if model.stem == "live":  # the candidates were this model's
-            lines.append("- Why this design: the network's time per frame on one thread is what a live host pays. Three candidates of"
-                         " 250 steps (`tools/train/bandwidth_v2.py --stage lean-a|lean-c|lean-c-plain`), validation LSD at step 250:"
-                         " widths (8, 12, 16, 24, 32) with a 128-wide bottleneck, taught: 0.841; widths (6, 8, 12, 16, 24), 96 wide,"
-                         " taught: 0.832; the same untaught: 0.839. The smallest taught one won. In the whole effect at"
-                         " `chunk_frames: 4`, one thread, it takes 0.69 of the time of the previous live model (`general`"
-                         " without its two widest temporal blocks, 824k parameters): real-time factor 0.044 against 0.065 with"
-                         " torch, 0.029 against 0.041 with ONNX Runtime, fastest of 3 runs over 60 s of speech, both timed in"
-                         " one run on 2026-12-04.")
+        lines += distilled_lines(training, config, model.stem)
         lines.append(optimiser_line(training))
+    elif refined:  # a fine-tune of such a network, on the clean spectrum alone
+        base = base_metadata["history"]
+        lines += distilled_lines(base_metadata["training"], config, model.stem)
+        lines += [optimiser_line(base_metadata["training"]).replace("- Optimiser:", "- Base run (the distillation): optimiser"),
+                  optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`, untaught:"
+                                                   " optimiser"),
+                  "- Why the fine-tune: of five 500-step trials from the distilled model (tools/train/README.md), learning"
+                  " from the clean spectrum alone gained a little; music files that reach 16 kHz (the benchmark's rule,"
+                  " instead of 19 kHz) lowered music's LSD by 0.08-0.11 and halved its 20 kHz overshoot; the critic at"
+                  " weight 2 brought the generated speech bands 1.2-3.4 dB nearer the original's level at the same speech"
+                  " LSD, for 0.01-0.04 of music's (at 0.1 and 0.5 it changed nothing measurable)."]
     elif live:  # started from the shipped model without its widest temporal blocks
         lines += [f"- Start: the shipped model `general` with only its first {len(config['dilations'])} temporal blocks"
                   f" (dilations {config['dilations']}; they are residual, so the rest of the network still fits them):"
                   f" it looks ahead {1 + sum(config['dilations'])} frames instead of 16, a latency of"
                   f" {latency_ms(config, 1):.0f} ms at `chunk_frames: 1`.",
                   optimiser_line(training).replace("- Optimiser:", "- Fine-tune: optimiser")]
-    elif training.get("init"):
-        base_training = load_weights(ROOT / training["init"], "bandwidth")[1]
-        base = base_training["history"]
-        lines += [optimiser_line(base_training["training"]).replace("- Optimiser:", "- Base run: optimiser"),
+    elif base_metadata is not None:
+        base = base_metadata["history"]
+        lines += [optimiser_line(base_metadata["training"]).replace("- Optimiser:", "- Base run: optimiser"),
                   optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`: optimiser")]
     else:
         lines.append(optimiser_line(training))
-    stage = "lean" if taught else "live" if live else ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}"  # its STAGES name
+    stage = ("lean" if taught else REFINED_STAGE if refined else "live" if live  # its STAGES name
+             else ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}")
+    commands = TRAIN_COMMAND.format(stage=stage, name=model.stem)
+    if taught:  # its teacher is shipped
+        commands = commands.splitlines()[-1]
+    elif refined:  # its base is the distillation's model, kept in the training folder
+        commands = "\n".join([f"python3 tools/train/bandwidth_v2.py --stage lean --out {training['init']}", commands.splitlines()[-1]])
     header = ["| step | train loss | validation loss | validation LSD (input -> output) | generated bands' level error (dB) | minutes |",
               "|---|---|---|---|---|---|"]
     lines += [
         "",
-        *reproduce_lines(TRAIN_COMMAND.format(stage=stage, name=model.stem).splitlines()[-1] if taught  # its teacher is shipped
-                         else TRAIN_COMMAND.format(stage=stage, name=model.stem), __file__, f"aural_fx_plugins/bandwidth/models/{model.stem}.safetensors"),
+        *reproduce_lines(commands, __file__, f"aural_fx_plugins/bandwidth/models/{model.stem}.safetensors"),
         "",
         "## Training history (validation LSD of log10 power in this STFT; composed output: the input below the cutoff)",
         "",
     ]
     if base is not None:
-        lines += ["Base run (its validation examples were drawn from an earlier build of the corpus: compare the input's"
-                  " LSD):", "", *header, *history_rows(base), "", "Fine-tune (step 0: the base run's model on the"
+        lines += [("Base run (the distillation; its validation music reached 19 kHz, the fine-tune's 16 kHz, so their"
+                   " examples differ: compare the input's LSD):" if refined else
+                   "Base run (its validation examples were drawn from an earlier build of the corpus: compare the input's"
+                   " LSD):"), "", *header, *history_rows(base), "", "Fine-tune (step 0: the base run's model on the"
                   " fine-tune's validation examples; the level error is the mean absolute error of the generated"
                   " third-octave bands' levels):", ""]
     lines += [*header, *history_rows(history)]

@@ -64,8 +64,19 @@ LIVE = Path("aural_fx_plugins/bandwidth/models/live.safetensors")
 STAGES |= {
     f"live-gan-{weight:g}": STAGES["lean-c-plain"] | dict(init=LIVE, steps=500, learning_rate=5e-4, name="live",
                                                           adversarial_weight=weight)
-    for weight in (0.0, 0.1, 0.5)
+    for weight in (0.0, 0.1, 0.5, 2.0)
+} | {
+    # the benchmark's music reaches 16 kHz, the training music 19 kHz: the live model overshoots
+    # the 20 kHz band of duller music (+8.7 dB from 16 kHz); live-gan-0 with the benchmark's rule
+    "live-music-16k": STAGES["lean-c-plain"] | dict(init=LIVE, steps=500, learning_rate=5e-4, name="live",
+                                                    music_min_hz=16000.0),
 }
+# both changes together: the benchmark's rule for music and the critic at the weight that moved the
+# speech levels most (live-gan-2)
+STAGES["live-music-16k-gan-2"] = STAGES["live-music-16k"] | dict(adversarial_weight=2.0)
+# the winner, shipped as ``live``: the same run from the distilled model's own copy
+# (``lean.safetensors``, the ``lean`` stage's output, committed), as the shipped file is replaced
+STAGES["live-refined"] = STAGES["live-music-16k-gan-2"] | dict(init=WORK / "lean.safetensors")
 
 
 def trimmed_init(path: Path, dilations: tuple[int, ...]) -> None:
