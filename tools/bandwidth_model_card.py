@@ -15,6 +15,8 @@ from pathlib import Path
 from model_card import ROOT, file_lines, optimiser_line, reproduce_lines
 
 from aural_fx.weights import load_weights
+MUSIC_STAGE = "general-music-16k"
+"""The stage that fine-tunes the level fine-tune's model with the benchmark's rule for music (the shipped ``general``)."""
 REFINED_STAGE = "live-refined"
 """tools/train/bandwidth_v2.py's stage that fine-tunes the distilled live model (the shipped ``live``)."""
 TRAIN_COMMAND = """python3 tools/train/bandwidth_v2.py                      # resumable; its checkpoint is committed
@@ -102,7 +104,7 @@ def main(path: str) -> None:
         + (", on speech and unlabelled examples only (on music it cost LSD)" if training.get("level_speech_only") else "")
         + ". The log-power error alone is minimised"
         " by the expected log power, which lies far below a band's power where the band comes and goes (fricatives,"
-        " cymbals)" + (f": the base run's generated bands were {history[0]['validation_level_db']:.1f} dB off on average"
+        " cymbals)" + (f": the starting model's generated bands were {history[0]['validation_level_db']:.1f} dB off on average"
         " on the validation examples" if history and history[0]["step"] == 0 else "") + "." if training.get("level_weight") else ".")
         + (f" Plus {training['adversarial_weight']:g} x an adversarial term (least squares): a patch critic of the"
            " log-power spectrogram (`aural_fx/training/adversarial.py`), trained beside the model to tell clean"
@@ -150,13 +152,26 @@ def main(path: str) -> None:
                   optimiser_line(training).replace("- Optimiser:", "- Fine-tune: optimiser")]
     elif base_metadata is not None:
         base = base_metadata["history"]
-        lines += [optimiser_line(base_metadata["training"]).replace("- Optimiser:", "- Base run: optimiser"),
-                  optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`: optimiser")]
+        earlier = base_metadata["training"].get("init")  # a fine-tune of a fine-tune (the music rule on level-0.1)
+        root = load_weights(ROOT / earlier, "bandwidth")[1] if earlier else None
+        if root is not None:
+            lines.append(optimiser_line(root["training"]).replace("- Optimiser:", "- Base run: optimiser"))
+            level_tune = optimiser_line(base_metadata["training"]).replace("- Optimiser:", f"- Level fine-tune from `{earlier}`: optimiser")
+            lines += [level_tune, optimiser_line(training).replace("- Optimiser:", f"- Then from `{training['init']}`, with music"
+                                                                   f" reaching {training['music_min_hz'] / 1000:g} kHz (the benchmark's rule): optimiser")]
+        else:
+            lines += [optimiser_line(base_metadata["training"]).replace("- Optimiser:", "- Base run: optimiser"),
+                      optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`: optimiser")]
     else:
         lines.append(optimiser_line(training))
-    stage = ("lean" if taught else REFINED_STAGE if refined else "live" if live  # its STAGES name
+    chained = base_metadata is not None and not refined and not live and bool(base_metadata["training"].get("init"))
+    stage = ("lean" if taught else REFINED_STAGE if refined else "live" if live else MUSIC_STAGE if chained  # its STAGES name
              else ("speech-" if training.get("level_speech_only") else "") + f"level-{training.get('level_weight', 0):g}")
     commands = TRAIN_COMMAND.format(stage=stage, name=model.stem)
+    if chained:  # the level fine-tune's model is kept in the training folder
+        first = TRAIN_COMMAND.format(stage="level-0.1", name=model.stem).splitlines()
+        commands = "\n".join([*first[:2], f"python3 tools/train/bandwidth_v2.py --stage level-0.1 --out {training['init']}",
+                              commands.splitlines()[-1]])
     if taught:  # its teacher is shipped
         commands = commands.splitlines()[-1]
     elif refined:  # its base is the distillation's model, kept in the training folder
@@ -170,7 +185,12 @@ def main(path: str) -> None:
         "## Training history (validation LSD of log10 power in this STFT; composed output: the input below the cutoff)",
         "",
     ]
-    if base is not None:
+    if chained:
+        lines += ["Base run (its validation examples were drawn from an earlier build of the corpus: compare the input's"
+                  " LSD):", "", *header, *history_rows(root["history"]), "", "Level fine-tune (step 0: the base run's model"
+                  " on its validation examples):", "", *header, *history_rows(base), "", "Music fine-tune (other validation"
+                  " music: files reaching 16 kHz; step 0: the level fine-tune's model):", ""]
+    elif base is not None:
         lines += [("Base run (the distillation; its validation music reached 19 kHz, the fine-tune's 16 kHz, so their"
                    " examples differ: compare the input's LSD):" if refined else
                    "Base run (its validation examples were drawn from an earlier build of the corpus: compare the input's"

@@ -77,6 +77,9 @@ STAGES["live-music-16k-gan-2"] = STAGES["live-music-16k"] | dict(adversarial_wei
 # the winner, shipped as ``live``: the same run from the distilled model's own copy
 # (``lean.safetensors``, the ``lean`` stage's output, committed), as the shipped file is replaced
 STAGES["live-refined"] = STAGES["live-music-16k-gan-2"] | dict(init=WORK / "lean.safetensors")
+# the music rule for the shipped ``general`` (level-0.1's output, kept as ``level-0.1.safetensors``)
+STAGES["general-music-16k"] = dict(init=WORK / "level-0.1.safetensors", level_weight=0.1, steps=500, learning_rate=5e-4,
+                                   music_min_hz=16000.0)
 
 
 def trimmed_init(path: Path, dilations: tuple[int, ...]) -> None:
