@@ -271,15 +271,15 @@ def test_adversarial_terms_train_each_side_on_its_own_objective_only():
         loss.backward()
         return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in (*model.parameters(), *critic.parameters())]
 
-    together = gradients(_loss(model, config, *batch, critic=critic, adversarial_weight=0.3)[0])
+    together = gradients(_loss(model, config, *batch, critic=critic, adversarial_weight=3.0)[0])
     model_side = len(list(model.parameters()))
-    # the model's side: its plain loss plus 0.3 x the adversarial term, with the critic held fixed
+    # the model's side: its plain loss plus 3 x the adversarial term, with the critic held fixed
     plain = _loss(model, config, *batch)[0]
     frozen = SpectrogramCritic(CRITIC_CHANNELS)
     frozen.load_state_dict(critic.state_dict())
     for parameter in frozen.parameters():
         parameter.requires_grad_(False)
-    expected_model = gradients(plain + 0.3 * _generator_term(model, config, batch, frozen))[:model_side]
+    expected_model = gradients(plain + 3.0 * _generator_term(model, config, batch, frozen))[:model_side]
     # the critic's side: its own term on the clean and the (fixed) generated spectrograms
     expected_critic = gradients(_critic_term(model, config, batch, critic))[model_side:]
     for expected, got_side in ((expected_model, together[:model_side]), (expected_critic, together[model_side:])):
@@ -287,6 +287,10 @@ def test_adversarial_terms_train_each_side_on_its_own_objective_only():
         for got, want in zip(got_side, expected):
             torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5 * scale)
     assert any(float(g.abs().max()) > 0 for g in together[model_side:])  # the critic does learn
+    # and the adversarial term does reach the model: its gradient is not the plain loss's
+    plain_only = gradients(_loss(model, config, *batch)[0])[:model_side]
+    scale = max(float(want.abs().max()) for want in expected_model)
+    assert max(float((got - want).abs().max()) for got, want in zip(together[:model_side], plain_only)) > 1e-4 * scale
 
 
 def _spectrograms(model, config, batch):

@@ -85,6 +85,8 @@ def main(path: str) -> None:
     model = Path(path)
     _, metadata = load_weights(model, "bandwidth")
     config, training, history = metadata["config"], metadata["training"], metadata["history"]
+    base_metadata = load_weights(ROOT / training["init"], "bandwidth")[1] if training.get("init") else None
+    refined = not training.get("teacher") and base_metadata is not None and bool(base_metadata["training"].get("teacher"))
     lines = [
         f"# aural-fx bandwidth-extension model `{model.stem}`",
         "",
@@ -99,16 +101,17 @@ def main(path: str) -> None:
         " predicted level.",
         "- **Loss:** squared error of log10 power (the log-spectral distance squared), weight 1 above the cutoff and 0.25"
         " below" + (f" (for {training.get('teacher_weight', 0):.0%} of it the target is the teacher's prediction: see Start)" if training.get("teacher") else "")
-        + (f"; {'in the fine-tune, ' if training.get('init') else ''}plus {training['level_weight']:g} x the squared error of each generated"
+        + (f"; {'in the fine-tune, ' if training.get('init') and not refined else ''}plus {training['level_weight']:g} x the squared error of each generated"
         " third-octave band's level over the example (log10 of its mean power)"
         + (", on speech and unlabelled examples only (on music it cost LSD)" if training.get("level_speech_only") else "")
         + ". The log-power error alone is minimised"
         " by the expected log power, which lies far below a band's power where the band comes and goes (fricatives,"
         " cymbals)" + (f": the starting model's generated bands were {history[0]['validation_level_db']:.1f} dB off on average"
         " on the validation examples" if history and history[0]["step"] == 0 else "") + "." if training.get("level_weight") else ".")
-        + (f" Plus {training['adversarial_weight']:g} x an adversarial term (least squares): a patch critic of the"
-           " log-power spectrogram (`aural_fx/training/adversarial.py`), trained beside the model to tell clean"
-           " spectrograms from ones whose missing band is the model's." if training.get("adversarial_weight") else
+        + (f" In the fine-tune, plus {training['adversarial_weight']:g} x an adversarial term (least squares): a patch"
+           " critic of the log-power spectrogram (`aural_fx/training/adversarial.py`), trained beside the model to tell"
+           " clean spectrograms from ones whose missing band is the model's (the fine-tune's training loss below"
+           " includes the model's and the critic's adversarial terms)." if training.get("adversarial_weight") else
            " No adversarial loss (the trials with a patch critic are in tools/train/README.md)."),
         "",
         "## Training data",
@@ -128,8 +131,6 @@ def main(path: str) -> None:
     base = None
     live = config["dilations"] != [1, 2, 4, 8]
     taught = bool(training.get("teacher"))
-    base_metadata = load_weights(ROOT / training["init"], "bandwidth")[1] if training.get("init") else None
-    refined = not taught and base_metadata is not None and bool(base_metadata["training"].get("teacher"))
     if taught:  # a lean network distilled from the shipped one
         lines += distilled_lines(training, config, model.stem)
         lines.append(optimiser_line(training))
@@ -139,10 +140,10 @@ def main(path: str) -> None:
         lines += [optimiser_line(base_metadata["training"]).replace("- Optimiser:", "- Base run (the distillation): optimiser"),
                   optimiser_line(training).replace("- Optimiser:", f"- Fine-tune from `{training['init']}`, untaught:"
                                                    " optimiser"),
-                  "- Why the fine-tune: of five 500-step trials from the distilled model (tools/train/README.md), learning"
+                  "- Why the fine-tune: of six 500-step trials from the distilled model (tools/train/README.md), learning"
                   " from the clean spectrum alone gained a little; music files that reach 16 kHz (the benchmark's rule,"
-                  " instead of 19 kHz) lowered music's LSD by 0.08-0.11 and halved its 20 kHz overshoot; the critic at"
-                  " weight 2 brought the generated speech bands 1.2-3.4 dB nearer the original's level at the same speech"
+                  " instead of 19 kHz) lowered music's LSD by 0.08-0.12 and halved its 20 kHz overshoot; the critic at"
+                  " weight 2 brought the generated speech bands 1.3-3.4 dB nearer the original's level at the same speech"
                   " LSD, for 0.01-0.04 of music's (at 0.1 and 0.5 it changed nothing measurable)."]
     elif live:  # started from the shipped model without its widest temporal blocks
         lines += [f"- Start: the shipped model `general` with only its first {len(config['dilations'])} temporal blocks"

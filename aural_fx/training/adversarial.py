@@ -5,7 +5,10 @@ The model and its critic travel as one module (``WithCritic``) so that the share
 (``aural_fx.training.loop``) steps both with one optimiser and keeps both in its resumable
 checkpoint. ``adversarial_terms`` returns the two losses already cut apart: the generator's term
 reaches the critic's weights only as constants, and the critic's term sees the generated maps
-detached, so the sum of the two trains each side on its own objective alone.
+detached, so each side's gradient is that of its own objective alone. (The loop clips the
+gradient norm of the whole module, so the two sides' steps still share one clip factor: the
+critic's step shrinks when the model's gradient is large. The shipped ``live`` model was trained
+so; clipping each side apart is the next change to this, with the next adversarial run.)
 """
 
 from __future__ import annotations

@@ -30,15 +30,16 @@ ADDED_LATER = "added_later"
 left out of the fingerprint, so those runs still resume."""
 
 INSTALLED_UNDER = Path(__file__).resolve().parents[2]
-"""The folder holding the ``aural_fx`` package (a checkout or site-packages): the paths of
-files shipped with it (the default recipes) are fingerprinted relative to it."""
+"""The folder holding the ``aural_fx`` package (a checkout or site-packages)."""
+SHIPPED_PACKAGES = ("aural_fx", "aural_fx_plugins")
+"""Paths inside these packages (the default recipes) are fingerprinted relative to ``INSTALLED_UNDER``."""
 
 
 def run_fingerprint(options, portable: bool = True) -> str:
     """What a checkpoint or a cache of examples must match to be reused: the settings, and
     the contents of the files they name (an edited recipe renders new examples). Paths of
     files shipped with aural-fx count relative to where it is installed, so a checkpoint
-    resumes from any checkout (``portable=False``: as absolute paths, as before 2026-12-04)."""
+    resumes from any checkout (``portable=False``: every path as given, as before 2026-12-04)."""
     values: dict[str, object] = {}
     later = {f.name: f.default for f in fields(options) if f.metadata.get(ADDED_LATER)}
     for key, value in asdict(options).items():
@@ -53,16 +54,20 @@ def run_fingerprint(options, portable: bool = True) -> str:
 
 def earlier_fingerprints(options) -> tuple[str, ...]:
     """Fingerprints that checkpoints of these options were written with before the current
-    form (absolute shipped paths): still resumed, then rewritten in the current form."""
+    form (shipped paths as given, absolute): still accepted; a resumed run writes its next
+    checkpoint in the current form."""
     return (run_fingerprint(options, portable=False),)
 
 
 def _shipped_relative(value):
-    """A path (or list of paths) under ``INSTALLED_UNDER`` as relative to it; anything else as is."""
+    """A path (or list of paths) inside ``SHIPPED_PACKAGES`` as relative to ``INSTALLED_UNDER``;
+    anything else (the user's data and folders) as is."""
     if isinstance(value, list):
         return [_shipped_relative(item) for item in value]
-    if isinstance(value, Path) and value.is_absolute() and value.resolve().is_relative_to(INSTALLED_UNDER):
-        return value.resolve().relative_to(INSTALLED_UNDER)
+    if isinstance(value, Path) and value.is_absolute():
+        resolved = value.resolve()
+        if any(resolved.is_relative_to(INSTALLED_UNDER / package) for package in SHIPPED_PACKAGES):
+            return resolved.relative_to(INSTALLED_UNDER)
     return value
 
 

@@ -233,7 +233,7 @@ def _loss(model: BandwidthNet, config: BandwidthConfig, damaged: torch.Tensor, c
     term for speech examples and unlabelled ones only. With a ``teacher``, its prediction is
     the log-power target for ``teacher_weight`` of the loss. With a ``critic``, the loss adds
     ``adversarial_weight`` times the model's adversarial term and the critic's own term (each
-    reaches only its own side's weights)."""
+    reaches only its own side's weights; the reported training loss includes both terms)."""
     mask = (torch.arange(config.bins)[None, :] < cutoff[:, None]).float()
     logpow_in = log_power(torch_analysis(damaged, config.n_fft, config.hop, config.bins))
     target = log_power(torch_analysis(clean, config.n_fft, config.hop, config.bins))

@@ -27,7 +27,8 @@ from aural_fx_plugins.bandwidth.training import TrainOptions, snapshot, train  #
 
 CORPUS = Path("data/corpus")
 WORK = Path("tools/train/bandwidth-v2")
-TEACHER = Path("aural_fx_plugins/bandwidth/models/general.safetensors")
+# the distillation's teacher: the shipped ``general`` of that day (level-0.1's model, kept in this folder)
+TEACHER = WORK / "level-0.1.safetensors"
 STAGES = {
     # fine-tunes of the finished run's model with the level loss (``level_weight``): 250 steps
     # at a quarter of the learning rate, one trial per weight
@@ -60,23 +61,21 @@ STAGES["lean"] = STAGES["lean-c"] | STAGES["lean"]
 # the adversarial trial (2026-12-04): fine-tunes of the live model, 500 steps at a quarter of the
 # learning rate, untaught (the teacher's target is the expected level the critic argues
 # against), with a patch critic at each weight or without one (the control)
-LIVE = Path("aural_fx_plugins/bandwidth/models/live.safetensors")
+LIVE = WORK / "lean.safetensors"  # the distilled model the trials started from (then the shipped ``live``)
+LIVE_FINE_TUNE = STAGES["lean-c-plain"] | dict(init=LIVE, steps=500, learning_rate=5e-4, name="live")
 STAGES |= {
-    f"live-gan-{weight:g}": STAGES["lean-c-plain"] | dict(init=LIVE, steps=500, learning_rate=5e-4, name="live",
-                                                          adversarial_weight=weight)
+    f"live-gan-{weight:g}": LIVE_FINE_TUNE | dict(adversarial_weight=weight)
     for weight in (0.0, 0.1, 0.5, 2.0)
 } | {
     # the benchmark's music reaches 16 kHz, the training music 19 kHz: the live model overshoots
     # the 20 kHz band of duller music (+8.7 dB from 16 kHz); live-gan-0 with the benchmark's rule
-    "live-music-16k": STAGES["lean-c-plain"] | dict(init=LIVE, steps=500, learning_rate=5e-4, name="live",
-                                                    music_min_hz=16000.0),
+    "live-music-16k": LIVE_FINE_TUNE | dict(music_min_hz=16000.0),
 }
 # both changes together: the benchmark's rule for music and the critic at the weight that moved the
 # speech levels most (live-gan-2)
 STAGES["live-music-16k-gan-2"] = STAGES["live-music-16k"] | dict(adversarial_weight=2.0)
-# the winner, shipped as ``live``: the same run from the distilled model's own copy
-# (``lean.safetensors``, the ``lean`` stage's output, committed), as the shipped file is replaced
-STAGES["live-refined"] = STAGES["live-music-16k-gan-2"] | dict(init=WORK / "lean.safetensors")
+# the winner, shipped as ``live`` (the name its model card's Reproduce section uses)
+STAGES["live-refined"] = STAGES["live-music-16k-gan-2"]
 # the music rule for the shipped ``general`` (level-0.1's output, kept as ``level-0.1.safetensors``)
 STAGES["general-music-16k"] = dict(init=WORK / "level-0.1.safetensors", level_weight=0.1, steps=500, learning_rate=5e-4,
                                    music_min_hz=16000.0)
